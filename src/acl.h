@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * acl - which calling AE titles (optionally from which hosts) may open an
+ * association.  Built from the config's allow lines, host names resolved
+ * once at build time.  An acl is immutable; SIGHUP builds a new one and
+ * the daemon swaps it under its own lock.
+ */
+#ifndef RS_ACL_H
+#define RS_ACL_H
+
+#include <stddef.h>
+
+#include "conf.h"
+
+struct acl;
+
+/* acl_new - NULL with "file:line: message" in err when a host won't resolve. */
+struct acl *acl_new(const struct conf *conf, char *err, size_t errsz);
+void	acl_free(struct acl *acl);
+/* acl_permits - 1 when calling_ae from peer_ip (numeric) is allowed. */
+int	acl_permits(const struct acl *acl, const char *calling_ae,
+	    const char *peer_ip);
+size_t	acl_count(const struct acl *acl);
+
+#endif

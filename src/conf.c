@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * conf - parser for radscribed.conf.  The key table below is the single
+ * list of settings; radscribed.conf(5) must document each (a unit test
+ * checks).  Errors name file and line; nothing here logs.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "xmem.h"
+
+
+enum conf_type { T_INT, T_STR, T_AET, T_LISTEN, T_LOGLEVEL, T_ALLOW, T_SOPCLASS };
+
+struct conf_key {
+	const char	*name;
+	enum conf_type	 type;
+	const char	*def;		/* NULL: no default (repeatable keys) */
+	long		 min, max;
+	size_t		 off;
+};
+
+#define OFF(f) offsetof(struct conf, f)
+static const struct conf_key keys[] = {
+	{ "ae_title",		T_AET,	    "RADSCRIBE",	1, 16,	  OFF(ae_title) },
+	{ "listen",		T_LISTEN,   "0.0.0.0:11112",	1, 65535, 0 },
+	{ "spool_dir",		T_STR,	    "/var/spool/radscribe", 0, 0, OFF(spool_dir) },
+	{ "database",		T_STR,	    "/var/lib/radscribe/radscribe.db", 0, 0, OFF(database) },
+	{ "settle_time",	T_INT,	    "30",		0, 86400, OFF(settle_time) },
+	{ "max_associations",	T_INT,	    "8",		1, 256,	  OFF(max_associations) },
+	{ "max_pdu",		T_INT,	    "65536",		4096, 131072, OFF(max_pdu) },
+	{ "acse_timeout",	T_INT,	    "30",		1, 3600,  OFF(acse_timeout) },
+	{ "dimse_timeout",	T_INT,	    "60",		1, 3600,  OFF(dimse_timeout) },
+	{ "shutdown_timeout",	T_INT,	    "30",		0, 3600,  OFF(shutdown_timeout) },
+	{ "log_level",		T_LOGLEVEL, "info",		0, 0,	  OFF(log_level) },
+	{ "allow",		T_ALLOW,    NULL,		0, 0,	  0 },
+	{ "accept_sop_class",	T_SOPCLASS, NULL,		0, 0,	  0 },
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+size_t
+conf_key_count(void)
+{
+	return NKEYS;
+}
+
+const char *
+conf_key_name(size_t i)
+{
+	return i < NKEYS ? keys[i].name : NULL;
+}
+
+static int
+seterr(char *err, size_t errsz, const char *path, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(err, errsz, "%s:%d: ", path, line);
+	if (n >= 0 && (size_t)n < errsz) {
+		va_start(ap, fmt);
+		vsnprintf(err + n, errsz - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* PS3.5 6.2: AE is up to 16 characters of the default repertoire, no backslash. */
+static int
+aet_valid(const char *s)
+{
+	size_t n = strlen(s);
+	int nonspace = 0;
+
+	if (n == 0 || n > CONF_AET_MAX)
+		return 0;
+	for (; *s; s++) {
+		if (*s == '\\' || !isprint((unsigned char)*s))
+			return 0;
+		if (*s != ' ')
+			nonspace = 1;
+	}
+	return nonspace;
+}
+
+static int
+parse_long(const char *s, long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(s, &end, 10);
+	return errno == 0 && end != s && *end == '\0' ? 0 : -1;
+}
+
+static int
+set_value(struct conf *c, const struct conf_key *k, const char *v,
+    const char *path, int line, char *err, size_t errsz)
+{
+	long n;
+	char *p;
+
+	switch (k->type) {
+	case T_INT:
+		if (parse_long(v, &n) == -1)
+			return seterr(err, errsz, path, line,
+			    "%s: not a number: \"%s\"", k->name, v);
+		if (n < k->min || n > k->max)
+			return seterr(err, errsz, path, line,
+			    "%s: %ld out of range %ld..%ld", k->name, n, k->min,
+			    k->max);
+		*(int *)((char *)c + k->off) = (int)n;
+		return 0;
+	case T_STR:
+		if (*v == '\0')
+			return seterr(err, errsz, path, line, "%s: empty value",
+			    k->name);
+		p = xstrdup(v);
+		free(*(char **)((char *)c + k->off));
+		*(char **)((char *)c + k->off) = p;
+		return 0;
+	case T_AET:
+		if (!aet_valid(v))
+			return seterr(err, errsz, path, line,
+			    "%s: \"%s\" is not an AE title (1 to 16 printable "
+			    "characters, no backslash)", k->name, v);
+		snprintf((char *)c + k->off, CONF_AET_MAX + 1, "%s", v);
+		return 0;
+	case T_LOGLEVEL:
+		if (log_level_parse(v, &c->log_level) == -1)
+			return seterr(err, errsz, path, line,
+			    "%s: unknown level \"%s\" (debug, info, warn, err, "
+			    "crit)", k->name, v);
+		return 0;
+	case T_LISTEN:
+		p = strrchr(v, ':');
+		if (p == NULL || p == v)
+			return seterr(err, errsz, path, line,
+			    "listen: expected ADDRESS:PORT, got \"%s\"", v);
+		if (parse_long(p + 1, &n) == -1 || n < k->min || n > k->max)
+			return seterr(err, errsz, path, line,
+			    "listen: bad port \"%s\" (1..65535)", p + 1);
+		free(c->listen_addr);
+		c->listen_addr = xmalloc((size_t)(p - v) + 1);
+		memcpy(c->listen_addr, v, (size_t)(p - v));
+		c->listen_addr[p - v] = '\0';
+		c->listen_port = (int)n;
+		return 0;
+	case T_ALLOW: {
+		char ae[64], host[256], extra[2];
+		int nf = sscanf(v, "%63s %255s %1s", ae, host, extra);
+		struct conf_allow *a;
+
+		if (nf < 1 || nf > 2)
+			return seterr(err, errsz, path, line,
+			    "allow: expected CALLING_AE [HOST], got \"%s\"", v);
+		if (!aet_valid(ae))
+			return seterr(err, errsz, path, line,
+			    "allow: \"%s\" is not an AE title", ae);
+		c->allow = xrealloc(c->allow, (c->nallow + 1) * sizeof(*c->allow));
+		a = &c->allow[c->nallow++];
+		memcpy(a->ae, ae, strlen(ae) + 1);	/* aet_valid: <= 16 */
+		a->host = nf == 2 ? xstrdup(host) : NULL;
+		a->line = line;
+		return 0;
+	}
+	case T_SOPCLASS:
+		if (strpbrk(v, " \t") != NULL)
+			return seterr(err, errsz, path, line,
+			    "accept_sop_class: one UID or name per line, got "
+			    "\"%s\"", v);
+		c->sop_classes = xrealloc(c->sop_classes,
+		    (c->nsop_classes + 1) * sizeof(*c->sop_classes));
+		c->sop_classes[c->nsop_classes].value = xstrdup(v);
+		c->sop_classes[c->nsop_classes].line = line;
+		c->nsop_classes++;
+		return 0;
+	}
+	panic("conf: key type %d", (int)k->type);
+}
+
+void
+conf_defaults(struct conf *c)
+{
+	char err[256];
+
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].def != NULL &&
+		    set_value(c, &keys[i], keys[i].def, "(default)", 0, err,
+		    sizeof(err)) == -1)
+			panic("conf: bad default: %s", err);
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int
+conf_load(const char *path, struct conf *c, char *err, size_t errsz)
+{
+	FILE *fp;
+	char *line = NULL, *name, *value, *eq, *hash;
+	size_t cap = 0;
+	ssize_t len;
+	int lineno = 0, rc = -1;
+	unsigned char seen[NKEYS] = { 0 };
+
+	conf_defaults(c);
+	c->path = xstrdup(path);
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	while ((len = getline(&line, &cap, fp)) != -1) {
+		const struct conf_key *k = NULL;
+
+		lineno++;
+		if ((size_t)len != strlen(line)) {
+			seterr(err, errsz, path, lineno, "NUL byte in line");
+			goto out;
+		}
+		if ((hash = strchr(line, '#')) != NULL)
+			*hash = '\0';
+		name = trim(line);
+		if (*name == '\0')
+			continue;
+		if ((eq = strchr(name, '=')) == NULL) {
+			seterr(err, errsz, path, lineno,
+			    "expected \"name = value\"");
+			goto out;
+		}
+		*eq = '\0';
+		name = trim(name);
+		value = trim(eq + 1);
+		for (size_t i = 0; i < NKEYS; i++)
+			if (strcmp(keys[i].name, name) == 0) {
+				k = &keys[i];
+				if (k->def != NULL && seen[i]++) {
+					seterr(err, errsz, path, lineno,
+					    "%s: set twice", name);
+					goto out;
+				}
+			}
+		if (k == NULL) {
+			seterr(err, errsz, path, lineno, "unknown key \"%s\"",
+			    name);
+			goto out;
+		}
+		if (set_value(c, k, value, path, lineno, err, errsz) == -1)
+			goto out;
+	}
+	if (ferror(fp)) {
+		snprintf(err, errsz, "%s: read error: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(line);
+	if (fp != NULL)
+		fclose(fp);
+	if (rc == -1)
+		conf_fini(c);
+	return rc;
+}
+
+void
+conf_fini(struct conf *c)
+{
+	free(c->path);
+	free(c->listen_addr);
+	free(c->spool_dir);
+	free(c->database);
+	for (size_t i = 0; i < c->nallow; i++)
+		free(c->allow[i].host);
+	free(c->allow);
+	for (size_t i = 0; i < c->nsop_classes; i++)
+		free(c->sop_classes[i].value);
+	free(c->sop_classes);
+	memset(c, 0, sizeof(*c));
+}
+
+void
+conf_print(const struct conf *c, FILE *fp)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct conf_key *k = &keys[i];
+
+		switch (k->type) {
+		case T_INT:
+			fprintf(fp, "%s = %d\n", k->name,
+			    *(const int *)((const char *)c + k->off));
+			break;
+		case T_STR:
+			fprintf(fp, "%s = %s\n", k->name,
+			    *(char *const *)((const char *)c + k->off));
+			break;
+		case T_AET:
+			fprintf(fp, "%s = %s\n", k->name,
+			    (const char *)c + k->off);
+			break;
+		case T_LISTEN:
+			fprintf(fp, "listen = %s:%d\n", c->listen_addr,
+			    c->listen_port);
+			break;
+		case T_LOGLEVEL:
+			fprintf(fp, "log_level = %s\n",
+			    log_level_name(c->log_level));
+			break;
+		case T_ALLOW:
+			if (c->nallow == 0)
+				fprintf(fp, "# allow: none, any calling AE "
+				    "title is accepted\n");
+			for (size_t j = 0; j < c->nallow; j++)
+				fprintf(fp, "allow = %s%s%s\n", c->allow[j].ae,
+				    c->allow[j].host ? " " : "",
+				    c->allow[j].host ? c->allow[j].host : "");
+			break;
+		case T_SOPCLASS:
+			if (c->nsop_classes == 0)
+				fprintf(fp, "# accept_sop_class: the built-in "
+				    "list (CR, DX, Secondary Capture)\n");
+			for (size_t j = 0; j < c->nsop_classes; j++)
+				fprintf(fp, "accept_sop_class = %s\n",
+				    c->sop_classes[j].value);
+			break;
+		}
+	}
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * conf - radscribed.conf: "name = value" lines, '#' comments.  One table
+ * in conf.c lists every key with its type, default and range.  Parsing
+ * happens in main before threads exist; the result is immutable after
+ * start-up except through a whole new struct conf on SIGHUP.
+ */
+#ifndef RS_CONF_H
+#define RS_CONF_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "log.h"
+
+#define CONF_AET_MAX	16
+
+/* One value of a repeatable key, with the line it came from. */
+struct conf_item {
+	char	*value;
+	int	 line;
+};
+
+struct conf_allow {
+	char	 ae[CONF_AET_MAX + 1];
+	char	*host;		/* NULL: any host */
+	int	 line;
+};
+
+struct conf {
+	char			*path;
+	char			 ae_title[CONF_AET_MAX + 1];
+	char			*listen_addr;	/* "*" means any */
+	int			 listen_port;
+	char			*spool_dir;
+	char			*database;
+	int			 settle_time;
+	int			 max_associations;
+	int			 max_pdu;
+	int			 acse_timeout;
+	int			 dimse_timeout;
+	int			 shutdown_timeout;
+	enum log_level		 log_level;
+	struct conf_allow	*allow;
+	size_t			 nallow;
+	struct conf_item	*sop_classes;	/* empty: the built-in list */
+	size_t			 nsop_classes;
+};
+
+/*
+ * conf_load - parse path into *conf (OUT, caller frees with conf_fini).
+ * Returns 0, or -1 with "path:line: message" in err.  On error *conf
+ * holds nothing to free.
+ */
+int	conf_load(const char *path, struct conf *conf /* OUT */, char *err,
+	    size_t errsz);
+/* conf_defaults - fill *conf with the defaults only (no file). */
+void	conf_defaults(struct conf *conf /* OUT */);
+void	conf_fini(struct conf *conf);
+/* conf_print - the effective configuration, one "key = value" a line. */
+void	conf_print(const struct conf *conf, FILE *fp);
+/* conf_key_count/conf_key_name - the table, for the documentation test. */
+size_t	conf_key_count(void);
+const char *conf_key_name(size_t i);
+
+#endif

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* bridge_priv - helpers shared by the bridge's C++ files; never included from C. */
+#ifndef RS_BRIDGE_PRIV_H
+#define RS_BRIDGE_PRIV_H
+
+#include <stddef.h>
+
+class DcmItem;
+class DcmTagKey;
+
+/* bridge_get_uid - a UID element into out; -1 if absent, empty or too long. */
+int	bridge_get_uid(DcmItem *item, const DcmTagKey &tag, char *out, size_t outsz);
+
+#endif

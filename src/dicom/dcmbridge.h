@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dcmbridge - the C face of radscribe's DCMTK code.  No DCMTK type and no
+ * C++ exception crosses this header: opaque handles, plain structs, int
+ * returns.  Error text goes into caller buffers.  Call dcm_init from main
+ * before any thread exists.
+ */
+#ifndef RS_DCMBRIDGE_H
+#define RS_DCMBRIDGE_H
+
+#include <stddef.h>
+
+#include "instance.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* dcm_init - data dictionary check, TCP_NODELAY, DCMTK logging into log.c. */
+int	dcm_init(char *err, size_t errsz);
+
+/*
+ * dcm_sop_class_uid - the UID for a storage SOP class given by UID or by
+ * DCMTK name; NULL when it is neither a known storage class nor a UID.
+ * The string is static.
+ */
+const char *dcm_sop_class_uid(const char *name_or_uid);
+/* dcm_sop_class_name - a readable name for a UID (static), or the UID. */
+const char *dcm_sop_class_name(const char *uid);
+/* dcm_default_sop_classes - NULL-terminated static list: CR, DX x2, SC. */
+const char *const *dcm_default_sop_classes(void);
+
+/*
+ * dcm_file_meta - read the identifying attributes of a DICOM file (Part 10
+ * or raw dataset).  0, or -1 with err set.  calling_ae is left empty.
+ */
+int	dcm_file_meta(const char *path, struct instance_meta *m /* OUT */,
+	    char *err, size_t errsz);
+
+/* ---- Storage SCP ---- */
+
+struct dcm_assoc_info {
+	char	calling_ae[17];
+	char	called_ae[17];
+	char	peer[64];		/* numeric address */
+	int	called_ok;		/* called AE title is ours */
+};
+
+enum dcm_verdict {
+	DCM_ACCEPT,
+	DCM_REJECT_CALLED,		/* permanent, called AE not recognised */
+	DCM_REJECT_CALLING,		/* permanent, calling AE not recognised */
+	DCM_REJECT_TRANSIENT		/* transient, no reason (e.g. database down) */
+};
+
+enum dcm_store_rc {
+	DCM_STORE_OK,
+	DCM_STORE_NO_RESOURCES,		/* 0xA700 */
+	DCM_STORE_BAD_UID		/* 0xC001 */
+};
+
+/* Called on association threads; each association has its own ctx. */
+struct dcm_scp_ops {
+	/* assoc_open - decide on the association; return its context. */
+	void	*(*assoc_open)(void *app, const struct dcm_assoc_info *ai,
+		    enum dcm_verdict *verdict /* OUT */);
+	/* tmp_open - an fd for a new temporary file, its path in path. */
+	int	 (*tmp_open)(void *ctx, char *path, size_t pathsz);
+	/* tmp_discard - drop a temporary file (closes fd if >= 0). */
+	void	 (*tmp_discard)(void *ctx, int fd, const char *path);
+	/* store - commit; takes ownership of fd and the temporary file. */
+	enum dcm_store_rc (*store)(void *ctx, const struct instance_meta *m,
+		    int fd, const char *tmp_path);
+	/* assoc_close - ctx (may be NULL) is no longer used. */
+	void	 (*assoc_close)(void *ctx);
+};
+
+struct dcm_scp_params {
+	const char		 *ae_title;
+	const char		 *listen_addr;	/* "*" or "0.0.0.0": any */
+	int			  port;
+	int			  max_associations;
+	int			  max_pdu;
+	int			  acse_timeout;
+	int			  dimse_timeout;
+	const char *const	 *sop_classes;	/* UIDs, NULL-terminated */
+};
+
+struct dcm_scp;
+
+/*
+ * dcm_scp_new - bind and listen now (so start-up fails early).  params and
+ * the strings in it are copied; ops and app are borrowed for the life of
+ * the SCP.  NULL with err set.
+ */
+struct dcm_scp *dcm_scp_new(const struct dcm_scp_params *params,
+	    const struct dcm_scp_ops *ops, void *app, char *err, size_t errsz);
+/* dcm_scp_run - accept until dcm_scp_stop; one thread per association. */
+int	dcm_scp_run(struct dcm_scp *scp);
+/* dcm_scp_stop - any thread: the listener stops accepting within 1 s. */
+void	dcm_scp_stop(struct dcm_scp *scp);
+/* dcm_scp_drain - wait up to timeout_s for associations; returns how many remain. */
+int	dcm_scp_drain(struct dcm_scp *scp, int timeout_s);
+/* dcm_scp_active - associations now in progress. */
+int	dcm_scp_active(struct dcm_scp *scp);
+/* dcm_scp_free - after run returned and drain; closes the socket. */
+void	dcm_scp_free(struct dcm_scp *scp);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

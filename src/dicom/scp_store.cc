@@ -1,0 +1,754 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * scp_store - the Storage SCP on DCMTK's ASC/DIMSE layer.  One listener
+ * thread (dcm_scp_run) accepts on our own bound socket and hands each
+ * association to a thread of its own.  A C-STORE is received bit for bit
+ * into a temporary file and answered only after ops->store committed it:
+ * DcmStorageSCP sends success before the file is durable, so it is not
+ * used.  Knows nothing of SQLite; decisions come through dcm_scp_ops.
+ */
+#include "dcmtk/config/osconfig.h"
+#include "dcmtk/dcmdata/dcdeftag.h"
+#include "dcmtk/dcmdata/dcfilefo.h"
+#include "dcmtk/dcmdata/dcmetinf.h"
+#include "dcmtk/dcmdata/dcostrma.h"
+#include "dcmtk/dcmdata/dcuid.h"
+#include "dcmtk/dcmdata/dcvrlo.h"
+#include "dcmtk/dcmnet/assoc.h"
+#include "dcmtk/dcmnet/dimse.h"
+#include "dcmtk/dcmnet/dul.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "log.h"
+}
+#include "dicom/bridge_priv.h"
+#include "dicom/dcmbridge.h"
+
+#define STATUS_NO_RESOURCES	0xA700	/* PS3.4 B.2.3 Refused: Out of Resources */
+#define STATUS_NOT_MATCH	0xA900	/* Error: Data Set does not match SOP Class */
+#define STATUS_CANNOT_PARSE	0xC000	/* Error: Cannot understand */
+#define STATUS_BAD_UID		0xC001	/* Error: Cannot understand (UIDs) */
+
+struct dcm_scp {
+	std::string		 ae_title;
+	int			 max_assoc;
+	int			 max_pdu;
+	int			 dimse_timeout;
+	std::vector<std::string> sop_classes;
+	const dcm_scp_ops	*ops;
+	void			*app;
+	int			 listen_fd;
+	T_ASC_Network		*net;
+	std::atomic<bool>	 stop;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 idle;
+	int			 active;
+};
+
+/* What we accept for storage (PS3.5 A and 8); JPEG 2000 is not decoded yet. */
+static const char *const store_ts[] = {
+	UID_LittleEndianExplicitTransferSyntax,
+	UID_LittleEndianImplicitTransferSyntax,
+	UID_DeflatedExplicitVRLittleEndianTransferSyntax,
+	UID_JPEGProcess14SV1TransferSyntax,
+	UID_JPEGLSLosslessTransferSyntax,
+	UID_RLELosslessTransferSyntax,
+	UID_JPEGProcess1TransferSyntax,
+	UID_JPEGProcess2_4TransferSyntax,
+	UID_JPEGLSLossyTransferSyntax,
+};
+static const char *const echo_ts[] = {
+	UID_LittleEndianExplicitTransferSyntax,
+	UID_LittleEndianImplicitTransferSyntax,
+};
+
+/*
+ * FdConsumer - writes to our fd.  After a write error it swallows the rest
+ * of the dataset, so the PDUs are still read off the association and the
+ * peer gets a proper failure status instead of an abort.
+ */
+class FdConsumer : public DcmConsumer {
+public:
+	explicit FdConsumer(int fd) : fd_(fd), errno_(0) {}
+	OFBool good() const { return OFTrue; }
+	OFCondition status() const { return EC_Normal; }
+	OFBool isFlushed() const { return OFTrue; }
+	offile_off_t avail() const { return 1 << 30; }
+	offile_off_t write(const void *buf, offile_off_t len)
+	{
+		const char *p = static_cast<const char *>(buf);
+		offile_off_t left = len;
+
+		while (errno_ == 0 && left > 0) {
+			ssize_t n = ::write(fd_, p, (size_t)left);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				errno_ = n < 0 ? errno : EIO;
+				break;
+			}
+			p += n;
+			left -= n;
+		}
+		return len;
+	}
+	void flush() {}
+	int error() const { return errno_; }
+private:
+	int fd_;
+	int errno_;
+};
+
+class FdStream : public DcmOutputStream {
+public:
+	explicit FdStream(FdConsumer *c) : DcmOutputStream(c) {}
+};
+
+static void
+set_detail(DcmDataset **detail, const char *text)
+{
+	DcmElement *e = new DcmLongString(DCM_ErrorComment);
+
+	/* LO holds 64 characters. */
+	std::string s(text);
+	if (s.size() > 64)
+		s.resize(64);
+	e->putString(s.c_str());
+	if (*detail == NULL)
+		*detail = new DcmDataset;
+	(*detail)->insert(e, OFTrue);
+}
+
+/* write_meta - preamble, DICM and group 0002 for the dataset that follows. */
+static int
+write_meta(FdStream &out, const T_DIMSE_C_StoreRQ &req, const char *ts,
+    const char *calling)
+{
+	DcmFileFormat ff;
+	DcmMetaInfo *mi = ff.getMetaInfo();
+	DcmDataset *ds = ff.getDataset();
+	E_TransferSyntax xfer = DcmXfer(ts).getXfer();
+
+	ds->putAndInsertString(DCM_SOPClassUID, req.AffectedSOPClassUID);
+	ds->putAndInsertString(DCM_SOPInstanceUID, req.AffectedSOPInstanceUID);
+	if (ff.validateMetaInfo(xfer).bad())
+		return -1;
+	/* validateMetaInfo takes the TS from the enum; keep the exact UID sent. */
+	mi->putAndInsertString(DCM_TransferSyntaxUID, ts);
+	mi->putAndInsertString(DCM_SourceApplicationEntityTitle, calling);
+	if (mi->computeGroupLengthAndPadding(EGL_withGL, EPD_noChange,
+	    EXS_LittleEndianExplicit, EET_ExplicitLength).bad())
+		return -1;
+	mi->transferInit();
+	OFCondition c = mi->write(out, EXS_LittleEndianExplicit, EET_ExplicitLength, NULL);
+	mi->transferEnd();
+	return c.good() ? 0 : -1;
+}
+
+static Uint16
+check_dataset(const char *path, const T_DIMSE_C_StoreRQ &req, const char *ts,
+    instance_meta *m, char *why, size_t whysz)
+{
+	DcmFileFormat ff;
+	OFCondition c;
+	DcmDataset *ds;
+
+	c = ff.loadFileUntilTag(path, EXS_Unknown, EGL_noChange,
+	    DCM_MaxReadLength, ERM_fileOnly, DCM_PixelData);
+	if (c.bad()) {
+		snprintf(why, whysz, "dataset cannot be parsed: %s", c.text());
+		return STATUS_CANNOT_PARSE;
+	}
+	ds = ff.getDataset();
+	if (bridge_get_uid(ds, DCM_SOPClassUID, m->sop_class_uid, sizeof(m->sop_class_uid)) == -1) {
+		snprintf(why, whysz, "SOP Class UID missing or invalid");
+		return STATUS_BAD_UID;
+	}
+	if (bridge_get_uid(ds, DCM_SOPInstanceUID, m->sop_instance_uid, sizeof(m->sop_instance_uid)) == -1) {
+		snprintf(why, whysz, "SOP Instance UID missing or invalid");
+		return STATUS_BAD_UID;
+	}
+	if (strcmp(m->sop_class_uid, req.AffectedSOPClassUID) != 0) {
+		snprintf(why, whysz, "SOP Class UID differs from the command");
+		return STATUS_NOT_MATCH;
+	}
+	if (strcmp(m->sop_instance_uid, req.AffectedSOPInstanceUID) != 0) {
+		snprintf(why, whysz, "SOP Instance UID differs from the command");
+		return STATUS_NOT_MATCH;
+	}
+	if (bridge_get_uid(ds, DCM_StudyInstanceUID, m->study_uid, sizeof(m->study_uid)) == -1) {
+		snprintf(why, whysz, "Study Instance UID missing or invalid");
+		return STATUS_BAD_UID;
+	}
+	bridge_get_uid(ds, DCM_SeriesInstanceUID, m->series_uid, sizeof(m->series_uid));
+	snprintf(m->transfer_syntax, sizeof(m->transfer_syntax), "%s", ts);
+	return STATUS_Success;
+}
+
+/* handle_store - one C-STORE.  -1 when the association must end. */
+static int
+handle_store(dcm_scp *scp, void *ctx, T_ASC_Association *as,
+    T_ASC_PresentationContextID pid, T_DIMSE_C_StoreRQ &req,
+    const dcm_assoc_info &ai)
+{
+	T_ASC_PresentationContext pc;
+	T_DIMSE_C_StoreRSP rsp;
+	DcmDataset *detail = NULL;
+	instance_meta m;
+	char path[4096], why[256] = "";
+	Uint16 status = STATUS_Success;
+	int fd;
+	OFCondition c;
+
+	if (ASC_findAcceptedPresentationContext(as->params, pid, &pc).bad())
+		return -1;
+	memset(&m, 0, sizeof(m));
+	snprintf(m.calling_ae, sizeof(m.calling_ae), "%s", ai.calling_ae);
+
+	if ((fd = scp->ops->tmp_open(ctx, path, sizeof(path))) == -1) {
+		DIC_UL bytes, pdvs;
+
+		log_err("sop=%s: cannot create temporary file: %s",
+		    req.AffectedSOPInstanceUID, strerror(errno));
+		c = DIMSE_ignoreDataSet(as, DIMSE_NONBLOCKING, scp->dimse_timeout,
+		    &bytes, &pdvs);
+		if (c.bad())
+			return -1;
+		status = STATUS_NO_RESOURCES;
+		snprintf(why, sizeof(why), "out of resources: %s", strerror(errno));
+	} else {
+		FdConsumer cons(fd);
+		FdStream out(&cons);
+		T_ASC_PresentationContextID dpid = pid;
+
+		if (write_meta(out, req, pc.acceptedTransferSyntax, ai.calling_ae) == -1) {
+			DIC_UL bytes, pdvs;
+
+			scp->ops->tmp_discard(ctx, fd, path);
+			if (DIMSE_ignoreDataSet(as, DIMSE_NONBLOCKING,
+			    scp->dimse_timeout, &bytes, &pdvs).bad())
+				return -1;
+			status = STATUS_CANNOT_PARSE;
+			snprintf(why, sizeof(why), "cannot build file meta information");
+			goto respond;
+		}
+		c = DIMSE_receiveDataSetInFile(as, DIMSE_NONBLOCKING,
+		    scp->dimse_timeout, &dpid, &out, NULL, NULL);
+		out.flush();
+		if (c.bad()) {
+			log_warn("sop=%s from=%s: receive failed: %s",
+			    req.AffectedSOPInstanceUID, ai.calling_ae, c.text());
+			scp->ops->tmp_discard(ctx, fd, path);
+			return -1;
+		}
+		if (cons.error() != 0) {
+			log_err("sop=%s: writing %s: %s", req.AffectedSOPInstanceUID,
+			    path, strerror(cons.error()));
+			scp->ops->tmp_discard(ctx, fd, path);
+			status = STATUS_NO_RESOURCES;
+			snprintf(why, sizeof(why), "out of resources: %s",
+			    strerror(cons.error()));
+			goto respond;
+		}
+		status = check_dataset(path, req, pc.acceptedTransferSyntax, &m,
+		    why, sizeof(why));
+		if (status != STATUS_Success) {
+			scp->ops->tmp_discard(ctx, fd, path);
+			goto respond;
+		}
+		switch (scp->ops->store(ctx, &m, fd, path)) {
+		case DCM_STORE_OK:
+			break;
+		case DCM_STORE_BAD_UID:
+			status = STATUS_BAD_UID;
+			snprintf(why, sizeof(why), "SOP Instance UID not valid");
+			break;
+		default:
+			status = STATUS_NO_RESOURCES;
+			snprintf(why, sizeof(why), "out of resources (disk or database)");
+			break;
+		}
+	}
+respond:
+	if (status != STATUS_Success) {
+		log_warn("sop=%s from=%s: refused with 0x%04X: %s",
+		    req.AffectedSOPInstanceUID, ai.calling_ae, status, why);
+		set_detail(&detail, why);
+	}
+	memset(&rsp, 0, sizeof(rsp));
+	rsp.MessageIDBeingRespondedTo = req.MessageID;
+	rsp.DimseStatus = status;
+	rsp.DataSetType = DIMSE_DATASET_NULL;
+	OFStandard::strlcpy(rsp.AffectedSOPClassUID, req.AffectedSOPClassUID,
+	    sizeof(rsp.AffectedSOPClassUID));
+	OFStandard::strlcpy(rsp.AffectedSOPInstanceUID, req.AffectedSOPInstanceUID,
+	    sizeof(rsp.AffectedSOPInstanceUID));
+	rsp.opts = O_STORE_AFFECTEDSOPCLASSUID | O_STORE_AFFECTEDSOPINSTANCEUID;
+	c = DIMSE_sendStoreResponse(as, pid, &req, &rsp, detail);
+	delete detail;
+	if (c.bad()) {
+		log_warn("sop=%s from=%s: cannot send response: %s",
+		    req.AffectedSOPInstanceUID, ai.calling_ae, c.text());
+		return -1;
+	}
+	return 0;
+}
+
+static void
+reject(T_ASC_Association *as, T_ASC_RejectParametersResult result,
+    T_ASC_RejectParametersSource source, T_ASC_RejectParametersReason reason)
+{
+	T_ASC_RejectParameters rj = { result, source, reason };
+
+	ASC_rejectAssociation(as, &rj);
+}
+
+static void
+trim_copy(char *dst, size_t dstsz, const char *src)
+{
+	size_t n;
+
+	snprintf(dst, dstsz, "%s", src);
+	n = strlen(dst);
+	while (n > 0 && dst[n - 1] == ' ')
+		dst[--n] = '\0';
+	while (dst[0] == ' ')
+		memmove(dst, dst + 1, n--);
+}
+
+static bool
+listed(const char *uid, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(uid, list[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * negotiate - accept each proposed context whose abstract syntax we serve,
+ * with the first transfer syntax in the PEER's order that we support: the
+ * peer lists what it holds first, so objects arrive as sent, untranscoded.
+ */
+static int
+negotiate(dcm_scp *scp, T_ASC_Association *as)
+{
+	int n = ASC_countPresentationContexts(as->params);
+
+	for (int i = 0; i < n; i++) {
+		T_ASC_PresentationContext pc;
+		const char *const *ts;
+		size_t nts;
+		const char *chosen = NULL;
+		bool known = false;
+
+		if (ASC_getPresentationContext(as->params, i, &pc).bad())
+			return -1;
+		if (strcmp(pc.abstractSyntax, UID_VerificationSOPClass) == 0) {
+			known = true;
+			ts = echo_ts;
+			nts = sizeof(echo_ts) / sizeof(echo_ts[0]);
+		} else {
+			for (size_t k = 0; k < scp->sop_classes.size(); k++)
+				if (scp->sop_classes[k] == pc.abstractSyntax)
+					known = true;
+			ts = store_ts;
+			nts = sizeof(store_ts) / sizeof(store_ts[0]);
+		}
+		if (!known) {
+			log_info("context %d: %s not accepted (SOP class not "
+			    "configured)", pc.presentationContextID,
+			    pc.abstractSyntax);
+			ASC_refusePresentationContext(as->params,
+			    pc.presentationContextID, ASC_P_ABSTRACTSYNTAXNOTSUPPORTED);
+			continue;
+		}
+		for (int j = 0; j < pc.transferSyntaxCount && chosen == NULL; j++)
+			if (listed(pc.proposedTransferSyntaxes[j], ts, nts))
+				chosen = pc.proposedTransferSyntaxes[j];
+		if (chosen == NULL) {
+			log_info("context %d: %s refused: no supported transfer "
+			    "syntax proposed", pc.presentationContextID,
+			    pc.abstractSyntax);
+			ASC_refusePresentationContext(as->params,
+			    pc.presentationContextID, ASC_P_TRANSFERSYNTAXESNOTSUPPORTED);
+			continue;
+		}
+		if (ASC_acceptPresentationContext(as->params,
+		    pc.presentationContextID, chosen).bad())
+			return -1;
+	}
+	return 0;
+}
+
+static void
+serve(dcm_scp *scp, T_ASC_Association *as)
+{
+	dcm_assoc_info ai;
+	enum dcm_verdict verdict = DCM_REJECT_TRANSIENT;
+	char appctx[128];
+	void *ctx;
+	OFCondition c;
+
+	memset(&ai, 0, sizeof(ai));
+	trim_copy(ai.calling_ae, sizeof(ai.calling_ae), as->params->DULparams.callingAPTitle);
+	trim_copy(ai.called_ae, sizeof(ai.called_ae), as->params->DULparams.calledAPTitle);
+	snprintf(ai.peer, sizeof(ai.peer), "%s",
+	    as->params->DULparams.callingPresentationAddress);
+	ai.called_ok = scp->ae_title == ai.called_ae;
+
+	ctx = scp->ops->assoc_open(scp->app, &ai, &verdict);
+	switch (verdict) {
+	case DCM_ACCEPT:
+		break;
+	case DCM_REJECT_CALLED:
+		reject(as, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER,
+		    ASC_REASON_SU_CALLEDAETITLENOTRECOGNIZED);
+		goto out;
+	case DCM_REJECT_CALLING:
+		reject(as, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER,
+		    ASC_REASON_SU_CALLINGAETITLENOTRECOGNIZED);
+		goto out;
+	default:
+		reject(as, ASC_RESULT_REJECTEDTRANSIENT, ASC_SOURCE_SERVICEUSER,
+		    ASC_REASON_SU_NOREASON);
+		goto out;
+	}
+	if (ASC_getApplicationContextName(as->params, appctx, sizeof(appctx)).bad() ||
+	    strcmp(appctx, UID_StandardApplicationContext) != 0) {
+		log_warn("association from %s (%s): unsupported application "
+		    "context", ai.calling_ae, ai.peer);
+		reject(as, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER,
+		    ASC_REASON_SU_APPCONTEXTNAMENOTSUPPORTED);
+		goto out;
+	}
+	if (negotiate(scp, as) == -1 || ASC_acknowledgeAssociation(as).bad()) {
+		log_warn("association from %s (%s): negotiation failed",
+		    ai.calling_ae, ai.peer);
+		goto out;
+	}
+	log_info("association from %s (%s) to %s: %d contexts accepted",
+	    ai.calling_ae, ai.peer, ai.called_ae,
+	    ASC_countAcceptedPresentationContexts(as->params));
+
+	for (;;) {
+		T_ASC_PresentationContextID pid;
+		T_DIMSE_Message msg;
+
+		c = DIMSE_receiveCommand(as, DIMSE_NONBLOCKING, scp->dimse_timeout,
+		    &pid, &msg, NULL);
+		if (c == DUL_PEERREQUESTEDRELEASE) {
+			ASC_acknowledgeRelease(as);
+			log_debug("association from %s released", ai.calling_ae);
+			break;
+		}
+		if (c == DUL_PEERABORTEDASSOCIATION) {
+			log_info("association from %s aborted by peer", ai.calling_ae);
+			break;
+		}
+		if (c.bad()) {
+			log_warn("association from %s (%s): %s; aborting",
+			    ai.calling_ae, ai.peer, c.text());
+			ASC_abortAssociation(as);
+			break;
+		}
+		if (msg.CommandField == DIMSE_C_ECHO_RQ) {
+			if (DIMSE_sendEchoResponse(as, pid, &msg.msg.CEchoRQ,
+			    STATUS_Success, NULL).bad())
+				break;
+		} else if (msg.CommandField == DIMSE_C_STORE_RQ) {
+			if (handle_store(scp, ctx, as, pid, msg.msg.CStoreRQ, ai) == -1) {
+				ASC_abortAssociation(as);
+				break;
+			}
+		} else {
+			log_warn("association from %s: unsupported command 0x%04x; "
+			    "aborting", ai.calling_ae, (unsigned)msg.CommandField);
+			ASC_abortAssociation(as);
+			break;
+		}
+	}
+out:
+	scp->ops->assoc_close(ctx);
+}
+
+struct assoc_arg {
+	dcm_scp			*scp;
+	T_ASC_Association	*as;
+};
+
+static void *
+assoc_thread(void *p)
+{
+	assoc_arg *a = static_cast<assoc_arg *>(p);
+	dcm_scp *scp = a->scp;
+
+	try {
+		serve(scp, a->as);
+	} catch (...) {
+		log_err("association thread: unexpected C++ exception");
+	}
+	ASC_dropSCPAssociation(a->as);
+	ASC_destroyAssociation(&a->as);
+	delete a;
+	pthread_mutex_lock(&scp->mu);
+	scp->active--;
+	pthread_cond_broadcast(&scp->idle);
+	pthread_mutex_unlock(&scp->mu);
+	return NULL;
+}
+
+static int
+bind_listen(const char *addr, int port, char *err, size_t errsz)
+{
+	struct sockaddr_in sin;
+	struct addrinfo hints, *res;
+	int fd, one = 1, rc;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	if (strcmp(addr, "*") == 0 || strcmp(addr, "0.0.0.0") == 0)
+		sin.sin_addr.s_addr = htonl(INADDR_ANY);
+	else if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_INET;
+		hints.ai_socktype = SOCK_STREAM;
+		if ((rc = getaddrinfo(addr, NULL, &hints, &res)) != 0) {
+			snprintf(err, errsz, "listen address %s: %s", addr,
+			    gai_strerror(rc));
+			return -1;
+		}
+		sin.sin_addr = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
+		freeaddrinfo(res);
+	}
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		snprintf(err, errsz, "socket: %s", strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(fd, 64) == -1) {
+		snprintf(err, errsz, "listen on %s:%d: %s", addr, port,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+extern "C" struct dcm_scp *
+dcm_scp_new(const struct dcm_scp_params *p, const struct dcm_scp_ops *ops,
+    void *app, char *err, size_t errsz)
+{
+	dcm_scp *scp = NULL;
+
+	try {
+		scp = new dcm_scp;
+		scp->ae_title = p->ae_title;
+		scp->max_assoc = p->max_associations;
+		scp->max_pdu = p->max_pdu;
+		scp->dimse_timeout = p->dimse_timeout;
+		for (const char *const *s = p->sop_classes; *s; s++)
+			scp->sop_classes.push_back(*s);
+		scp->ops = ops;
+		scp->app = app;
+		scp->stop = false;
+		scp->active = 0;
+		scp->net = NULL;
+		pthread_mutex_init(&scp->mu, NULL);
+		pthread_cond_init(&scp->idle, NULL);
+		if ((scp->listen_fd = bind_listen(p->listen_addr, p->port, err, errsz)) == -1) {
+			dcm_scp_free(scp);
+			return NULL;
+		}
+		/*
+		 * Handing DCMTK a socket makes it skip creating its own listener
+		 * (which would bind every interface); each accepted connection
+		 * is passed the same way in dcm_scp_run.
+		 */
+		dcmExternalSocketHandle.set(scp->listen_fd);
+		OFCondition c = ASC_initializeNetwork(NET_ACCEPTOR, 0,
+		    p->acse_timeout, &scp->net);
+		dcmExternalSocketHandle.set(DCMNET_INVALID_SOCKET);
+		if (c.bad()) {
+			snprintf(err, errsz, "ASC_initializeNetwork: %s", c.text());
+			dcm_scp_free(scp);
+			return NULL;
+		}
+		return scp;
+	} catch (...) {
+		snprintf(err, errsz, "dcm_scp_new: unexpected C++ exception");
+		if (scp)
+			dcm_scp_free(scp);
+		return NULL;
+	}
+}
+
+static void
+spawn(dcm_scp *scp, T_ASC_Association *as)
+{
+	pthread_attr_t attr;
+	pthread_t tid;
+	assoc_arg *a = new assoc_arg;
+	sigset_t all, old;
+
+	a->scp = scp;
+	a->as = as;
+	pthread_mutex_lock(&scp->mu);
+	scp->active++;
+	pthread_mutex_unlock(&scp->mu);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* Signals belong to main's sigwait. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int rc = pthread_create(&tid, &attr, assoc_thread, a);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		log_err("cannot start association thread: %s", strerror(rc));
+		reject(as, ASC_RESULT_REJECTEDTRANSIENT,
+		    ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
+		    ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
+		ASC_dropSCPAssociation(as);
+		ASC_destroyAssociation(&as);
+		delete a;
+		pthread_mutex_lock(&scp->mu);
+		scp->active--;
+		pthread_mutex_unlock(&scp->mu);
+	}
+}
+
+extern "C" int
+dcm_scp_run(struct dcm_scp *scp)
+{
+	try {
+		while (!scp->stop.load()) {
+			struct pollfd pfd = { scp->listen_fd, POLLIN, 0 };
+			struct sockaddr_storage ss;
+			socklen_t sl = sizeof(ss);
+			T_ASC_Association *as = NULL;
+			int fd, one = 1, busy;
+
+			if (poll(&pfd, 1, 500) <= 0)
+				continue;
+			fd = accept4(scp->listen_fd, (struct sockaddr *)&ss, &sl,
+			    SOCK_CLOEXEC);
+			if (fd == -1) {
+				if (errno != EINTR && errno != EAGAIN &&
+				    errno != ECONNABORTED)
+					log_warn("accept: %s", strerror(errno));
+				if (errno == EMFILE || errno == ENFILE)
+					usleep(100000);
+				continue;
+			}
+			/* Also set by DCMTK through $TCP_NODELAY; here it cannot be forgotten. */
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			dcmExternalSocketHandle.set(fd);
+			OFCondition c = ASC_receiveAssociation(scp->net, &as,
+			    scp->max_pdu, NULL, NULL, OFFalse, DUL_BLOCK, 0);
+			dcmExternalSocketHandle.set(DCMNET_INVALID_SOCKET);
+			if (c.bad()) {
+				log_warn("bad association request: %s", c.text());
+				/* DCMTK owns fd once it was handed over. */
+				if (as != NULL) {
+					ASC_dropAssociation(as);
+					ASC_destroyAssociation(&as);
+				}
+				continue;
+			}
+			pthread_mutex_lock(&scp->mu);
+			busy = scp->active >= scp->max_assoc;
+			pthread_mutex_unlock(&scp->mu);
+			if (busy) {
+				log_warn("association from %s refused: %d associations "
+				    "already (max_associations)",
+				    as->params->DULparams.callingAPTitle, scp->max_assoc);
+				reject(as, ASC_RESULT_REJECTEDTRANSIENT,
+				    ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
+				    ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
+				ASC_dropAssociation(as);
+				ASC_destroyAssociation(&as);
+				continue;
+			}
+			spawn(scp, as);
+		}
+		return 0;
+	} catch (...) {
+		log_err("listener: unexpected C++ exception");
+		return -1;
+	}
+}
+
+extern "C" void
+dcm_scp_stop(struct dcm_scp *scp)
+{
+	scp->stop.store(true);
+}
+
+extern "C" int
+dcm_scp_active(struct dcm_scp *scp)
+{
+	int n;
+
+	pthread_mutex_lock(&scp->mu);
+	n = scp->active;
+	pthread_mutex_unlock(&scp->mu);
+	return n;
+}
+
+extern "C" int
+dcm_scp_drain(struct dcm_scp *scp, int timeout_s)
+{
+	struct timespec until;
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_s;
+	pthread_mutex_lock(&scp->mu);
+	while (scp->active > 0 &&
+	    pthread_cond_timedwait(&scp->idle, &scp->mu, &until) == 0)
+		;
+	n = scp->active;
+	pthread_mutex_unlock(&scp->mu);
+	return n;
+}
+
+extern "C" void
+dcm_scp_free(struct dcm_scp *scp)
+{
+	if (scp == NULL)
+		return;
+	try {
+		/* Threads still serving keep using scp: leak it rather than race. */
+		if (dcm_scp_active(scp) > 0)
+			return;
+		if (scp->net != NULL)
+			ASC_dropNetwork(&scp->net);
+		if (scp->listen_fd >= 0)
+			close(scp->listen_fd);
+		pthread_mutex_destroy(&scp->mu);
+		pthread_cond_destroy(&scp->idle);
+		delete scp;
+	} catch (...) {
+	}
+}

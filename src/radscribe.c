@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * radscribe - the admin CLI.  Reads the daemon's config for the database
+ * path and works on its own connection, whether radscribed runs or not.
+ * Exit status: 0 ok, 1 error, 2 usage.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "db.h"
+#include "log.h"
+#include "status.h"
+
+/* Fixed, as Postfix's /etc/postfix: the man pages name these paths. */
+#define DEFAULT_CONF "/etc/radscribe/radscribed.conf"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: radscribe [-f file] status [--json]\n");
+	exit(2);
+}
+
+static int
+cmd_status(struct db *db, int argc, char *argv[])
+{
+	struct status st;
+	int json = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else
+			usage();
+	}
+	if (status_collect(db, &st) == -1) {
+		fprintf(stderr, "radscribe: status: %s\n", db_errmsg(db));
+		return 1;
+	}
+	if (json)
+		return status_print_json(&st, stdout) == 0 ? 0 : 1;
+	status_print_text(&st, stdout);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *conf_path = DEFAULT_CONF;
+	struct conf conf;
+	struct db *db;
+	char err[1024];
+	int ch, rc;
+
+	while ((ch = getopt(argc, argv, "+f:")) != -1)
+		switch (ch) {
+		case 'f':
+			conf_path = optarg;
+			break;
+		default:
+			usage();
+		}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	if (strcmp(argv[0], "status") != 0) {
+		fprintf(stderr, "radscribe: unknown command \"%s\"\n", argv[0]);
+		usage();
+	}
+	log_init("radscribe", 1, LOG_LV_WARN);
+	if (conf_load(conf_path, &conf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "radscribe: %s\n", err);
+		return 1;
+	}
+	if ((db = db_open(conf.database, DB_EXISTING, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "radscribe: database %s\n", err);
+		conf_fini(&conf);
+		return 1;
+	}
+	rc = cmd_status(db, argc, argv);
+	db_close(db);
+	conf_fini(&conf);
+	return rc;
+}

@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * radscribed - the daemon's main: options, config, DCMTK set-up, start-up
+ * recovery, then the threads (DICOM listener with one thread per
+ * association, settler) while main waits in sigwait().  Only start-up may
+ * call fatal().
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "acl.h"
+#include "conf.h"
+#include "db.h"
+#include "dicom/dcmbridge.h"
+#include "events.h"
+#include "log.h"
+#include "queue.h"
+#include "receive.h"
+#include "settle.h"
+#include "spool.h"
+#include "xmem.h"
+
+/* Fixed, as Postfix's /etc/postfix: the man pages name these paths. */
+#define DEFAULT_CONF "/etc/radscribe/radscribed.conf"
+
+struct app {
+	struct conf		 conf;
+	const char		**sop_classes;	/* resolved UIDs, NULL-terminated */
+	struct spool		*sp;
+	pthread_rwlock_t	 acl_lock;
+	struct acl		*acl;		/* swapped on SIGHUP */
+	atomic_bool		 stop;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 wake;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: radscribed [-dn] [-f file]\n");
+	exit(2);
+}
+
+/* resolve_sop_classes - config names or UIDs to UIDs; file:line on error. */
+static const char **
+resolve_sop_classes(const struct conf *c, char *err, size_t errsz)
+{
+	const char *const *defs = dcm_default_sop_classes();
+	const char **out;
+	size_t n = 0;
+
+	if (c->nsop_classes == 0) {
+		while (defs[n] != NULL)
+			n++;
+		out = xcalloc(n + 1, sizeof(*out));
+		memcpy(out, defs, n * sizeof(*out));
+		return out;
+	}
+	out = xcalloc(c->nsop_classes + 1, sizeof(*out));
+	for (size_t i = 0; i < c->nsop_classes; i++)
+		if ((out[i] = dcm_sop_class_uid(c->sop_classes[i].value)) == NULL) {
+			snprintf(err, errsz, "%s:%d: accept_sop_class: \"%s\" is "
+			    "not a known storage SOP class", c->path,
+			    c->sop_classes[i].line, c->sop_classes[i].value);
+			free(out);
+			return NULL;
+		}
+	return out;
+}
+
+/* ---- callbacks from the DICOM bridge (association threads) ---- */
+
+static void *
+cb_assoc_open(void *arg, const struct dcm_assoc_info *ai,
+    enum dcm_verdict *verdict)
+{
+	struct app *app = arg;
+	struct receive *rc;
+	char err[512];
+	int ok;
+
+	*verdict = DCM_REJECT_TRANSIENT;
+	if ((rc = receive_new(app->sp, app->conf.database, err, sizeof(err))) == NULL) {
+		log_err("association from %s (%s) refused: database: %s",
+		    ai->calling_ae, ai->peer, err);
+		return NULL;
+	}
+	if (!ai->called_ok) {
+		log_warn("association from %s (%s) refused: called AE title %s "
+		    "is not ours", ai->calling_ae, ai->peer, ai->called_ae);
+		events_add(receive_db(rc), "assoc-rejected", ai->calling_ae,
+		    ai->called_ae, ai->peer, "called AE title not recognized");
+		*verdict = DCM_REJECT_CALLED;
+		return rc;
+	}
+	pthread_rwlock_rdlock(&app->acl_lock);
+	ok = acl_permits(app->acl, ai->calling_ae, ai->peer);
+	pthread_rwlock_unlock(&app->acl_lock);
+	if (!ok) {
+		log_warn("association from %s (%s) refused: calling AE title "
+		    "not allowed", ai->calling_ae, ai->peer);
+		events_add(receive_db(rc), "assoc-rejected", ai->calling_ae,
+		    ai->called_ae, ai->peer, "calling AE title not allowed");
+		*verdict = DCM_REJECT_CALLING;
+		return rc;
+	}
+	*verdict = DCM_ACCEPT;
+	return rc;
+}
+
+static int
+cb_tmp_open(void *ctx, char *path, size_t pathsz)
+{
+	return receive_tmp_open(ctx, path, pathsz);
+}
+
+static void
+cb_tmp_discard(void *ctx, int fd, const char *path)
+{
+	(void)ctx;
+	spool_tmp_discard(fd, path);
+}
+
+static enum dcm_store_rc
+cb_store(void *ctx, const struct instance_meta *m, int fd, const char *tmp_path)
+{
+	switch (receive_commit(ctx, m, fd, tmp_path)) {
+	case RECEIVE_OK:
+		return DCM_STORE_OK;
+	case RECEIVE_BAD_UID:
+		return DCM_STORE_BAD_UID;
+	default:
+		return DCM_STORE_NO_RESOURCES;
+	}
+}
+
+static void
+cb_assoc_close(void *ctx)
+{
+	receive_free(ctx);
+}
+
+static const struct dcm_scp_ops scp_ops = {
+	cb_assoc_open, cb_tmp_open, cb_tmp_discard, cb_store, cb_assoc_close
+};
+
+/* ---- threads ---- */
+
+static void *
+listener_main(void *arg)
+{
+	if (dcm_scp_run(arg) == -1)
+		log_err("DICOM listener stopped on an error");
+	return NULL;
+}
+
+/* settler_main - studies quiet for settle_time become infer jobs. */
+static void *
+settler_main(void *arg)
+{
+	struct app *app = arg;
+	struct db *db;
+	char err[512];
+	struct timespec until;
+	int n;
+
+	if ((db = db_open(app->conf.database, DB_EXISTING, err, sizeof(err))) == NULL) {
+		log_err("settler: %s", err);
+		return NULL;
+	}
+	while (!atomic_load(&app->stop)) {
+		if ((n = settle_run(db, (int64_t)app->conf.settle_time * 1000)) == -1)
+			log_warn("settler: %s (will retry)", db_errmsg(db));
+		/* Wake-ups are hints: the database is polled every second anyway. */
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_mutex_lock(&app->mu);
+		if (!atomic_load(&app->stop))
+			pthread_cond_timedwait(&app->wake, &app->mu, &until);
+		pthread_mutex_unlock(&app->mu);
+	}
+	db_close(db);
+	return NULL;
+}
+
+/* ---- start-up recovery ---- */
+
+struct reindex {
+	struct db	*db;
+	int		 indexed, unreadable;
+};
+
+static int
+reindex_one(void *arg, const char *path)
+{
+	static const char sql[] =
+	    "SELECT 1 FROM instances WHERE sop_instance_uid = ?1 AND path = ?2";
+	struct reindex *ri = arg;
+	struct instance_meta m;
+	char uid[INSTANCE_UID_MAX + 8], err[512];
+	const char *base = strrchr(path, '/');
+	sqlite3_stmt *st;
+	struct stat sb;
+	size_t n;
+	int rc;
+
+	snprintf(uid, sizeof(uid), "%s", base ? base + 1 : path);
+	n = strlen(uid);
+	if (n > 4 && strcmp(uid + n - 4, ".dcm") == 0)
+		uid[n - 4] = '\0';
+	if ((st = db_prepare(ri->db, sql)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, uid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+	rc = db_step(ri->db, st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return -1;
+	/* A file renamed into place whose commit a crash prevented. */
+	if (dcm_file_meta(path, &m, err, sizeof(err)) == -1 ||
+	    strcmp(m.sop_instance_uid, uid) != 0 || stat(path, &sb) == -1) {
+		log_warn("recovery: spool file %s is not a readable instance "
+		    "(%s); left in place", path, err);
+		events_add(ri->db, "spool-unreadable", NULL, NULL, NULL, path);
+		ri->unreadable++;
+		return 0;
+	}
+	snprintf(m.calling_ae, sizeof(m.calling_ae), "%s", "");
+	if (receive_index(ri->db, &m, path, (int64_t)sb.st_size, NULL) == -1)
+		return -1;
+	log_info("recovery: indexed sop=%s study=%s", m.sop_instance_uid,
+	    m.study_uid);
+	ri->indexed++;
+	return 0;
+}
+
+static void
+recover(struct app *app, struct db *db)
+{
+	struct reindex ri = { db, 0, 0 };
+	int n;
+
+	if ((n = queue_recover(db)) == -1)
+		fatal("recovery: %s", db_errmsg(db));
+	if (n > 0)
+		log_info("recovery: %d ACTIVE jobs back to INCOMING", n);
+	if ((n = spool_clean_tmp(app->sp)) == -1)
+		fatal("recovery: cannot clean %s/tmp: %s", spool_dir(app->sp),
+		    strerror(errno));
+	if (n > 0)
+		log_info("recovery: removed %d partial files", n);
+	if (spool_walk(app->sp, reindex_one, &ri) == -1)
+		fatal("recovery: re-indexing the spool: %s", db_errmsg(db));
+	if (ri.indexed || ri.unreadable)
+		log_info("recovery: %d spool files re-indexed, %d unreadable",
+		    ri.indexed, ri.unreadable);
+}
+
+/* reload - SIGHUP: allow list and log level; the rest needs a restart. */
+static void
+reload(struct app *app)
+{
+	struct conf nc;
+	struct acl *acl, *old;
+	char err[512];
+
+	if (conf_load(app->conf.path, &nc, err, sizeof(err)) == -1) {
+		log_err("reload: %s; keeping the running configuration", err);
+		return;
+	}
+	if ((acl = acl_new(&nc, err, sizeof(err))) == NULL) {
+		log_err("reload: %s; keeping the running configuration", err);
+		conf_fini(&nc);
+		return;
+	}
+	pthread_rwlock_wrlock(&app->acl_lock);
+	old = app->acl;
+	app->acl = acl;
+	pthread_rwlock_unlock(&app->acl_lock);
+	acl_free(old);
+	log_set_level(nc.log_level);
+	if (strcmp(nc.ae_title, app->conf.ae_title) != 0 ||
+	    strcmp(nc.listen_addr, app->conf.listen_addr) != 0 ||
+	    nc.listen_port != app->conf.listen_port ||
+	    strcmp(nc.spool_dir, app->conf.spool_dir) != 0 ||
+	    strcmp(nc.database, app->conf.database) != 0 ||
+	    nc.settle_time != app->conf.settle_time ||
+	    nc.max_associations != app->conf.max_associations)
+		log_warn("reload: settings other than allow and log_level "
+		    "changed; they take effect at the next restart");
+	log_info("reloaded: %zu allow entries, log_level %s", acl_count(acl),
+	    log_level_name(nc.log_level));
+	conf_fini(&nc);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct app app;
+	const char *conf_path = DEFAULT_CONF;
+	int ch, foreground = 0, check = 0, sig, left;
+	char err[1024];
+	struct db *db;
+	struct dcm_scp *scp;
+	struct dcm_scp_params sp;
+	pthread_t listener, settler;
+	sigset_t sigs;
+
+	while ((ch = getopt(argc, argv, "dnf:")) != -1)
+		switch (ch) {
+		case 'd':
+			foreground = 1;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'f':
+			conf_path = optarg;
+			break;
+		default:
+			usage();
+		}
+	if (optind != argc)
+		usage();
+
+	if (conf_load(conf_path, &app.conf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "radscribed: %s\n", err);
+		return 1;
+	}
+	if ((app.sop_classes = resolve_sop_classes(&app.conf, err, sizeof(err))) == NULL ||
+	    (app.acl = acl_new(&app.conf, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "radscribed: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		conf_print(&app.conf, stdout);
+		printf("# storage SOP classes accepted:\n");
+		for (const char **u = app.sop_classes; *u; u++)
+			printf("#   %s %s\n", *u, dcm_sop_class_name(*u));
+		return 0;
+	}
+
+	log_init("radscribed", foreground, app.conf.log_level);
+	if (dcm_init(err, sizeof(err)) == -1)
+		fatal("%s", err);
+	if ((app.sp = spool_open(app.conf.spool_dir, err, sizeof(err))) == NULL)
+		fatal("%s", err);
+	if ((db = db_open(app.conf.database, DB_CREATE, err, sizeof(err))) == NULL)
+		fatal("database %s", err);
+	pthread_rwlock_init(&app.acl_lock, NULL);
+	pthread_mutex_init(&app.mu, NULL);
+	pthread_cond_init(&app.wake, NULL);
+
+	memset(&sp, 0, sizeof(sp));
+	sp.ae_title = app.conf.ae_title;
+	sp.listen_addr = app.conf.listen_addr;
+	sp.port = app.conf.listen_port;
+	sp.max_associations = app.conf.max_associations;
+	sp.max_pdu = app.conf.max_pdu;
+	sp.acse_timeout = app.conf.acse_timeout;
+	sp.dimse_timeout = app.conf.dimse_timeout;
+	sp.sop_classes = app.sop_classes;
+	if ((scp = dcm_scp_new(&sp, &scp_ops, &app, err, sizeof(err))) == NULL)
+		fatal("%s", err);
+	recover(&app, db);
+	db_close(db);
+
+	/* Every thread inherits this mask; main alone takes signals. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	if (pthread_create(&listener, NULL, listener_main, scp) != 0 ||
+	    pthread_create(&settler, NULL, settler_main, &app) != 0)
+		fatal("cannot start threads");
+	log_info("radscribed %s listening on %s:%d as %s (settle_time %ds, "
+	    "max_associations %d)", PACKAGE_VERSION, app.conf.listen_addr,
+	    app.conf.listen_port, app.conf.ae_title, app.conf.settle_time,
+	    app.conf.max_associations);
+
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			reload(&app);
+			continue;
+		}
+		if (sig == SIGPIPE)
+			continue;
+		break;
+	}
+	log_info("signal %d: no new associations; waiting up to %ds for %d "
+	    "in progress", sig, app.conf.shutdown_timeout, dcm_scp_active(scp));
+	dcm_scp_stop(scp);
+	pthread_join(listener, NULL);
+	left = dcm_scp_drain(scp, app.conf.shutdown_timeout);
+	atomic_store(&app.stop, 1);
+	pthread_mutex_lock(&app.mu);
+	pthread_cond_broadcast(&app.wake);
+	pthread_mutex_unlock(&app.mu);
+	pthread_join(settler, NULL);
+	if (left > 0) {
+		/* Threads still hold DCMTK state: skip destructors and atexit. */
+		log_warn("exiting with %d associations still open; their "
+		    "unacknowledged instances are not kept", left);
+		fflush(NULL);
+		_exit(0);
+	}
+	dcm_scp_free(scp);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * spool - the received objects on disk: partial files in DIR/tmp, final
+ * ones in DIR/objects/XX/<SOP Instance UID>.dcm, where XX comes from a
+ * hash of the UID.  A file reaches objects/ only by rename(2) after
+ * fsync, and the directory is fsync'd after.  Any thread may call these;
+ * struct spool is immutable after spool_open.
+ */
+#ifndef RS_SPOOL_H
+#define RS_SPOOL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define SPOOL_PATH_MAX	4096
+
+struct spool;
+
+/* spool_open - create DIR, DIR/tmp and DIR/objects if needed.  NULL + err. */
+struct spool *spool_open(const char *dir, char *err, size_t errsz);
+void	spool_close(struct spool *sp);
+const char *spool_dir(const struct spool *sp);
+
+/*
+ * spool_tmp_open - a new, empty, exclusive file in DIR/tmp.  Returns an fd
+ * the caller owns, its path in path (OUT), or -1 with errno set.
+ */
+int	spool_tmp_open(struct spool *sp, char *path /* OUT */, size_t pathsz);
+/* spool_tmp_discard - close fd (if >= 0) and unlink path. */
+void	spool_tmp_discard(int fd, const char *path);
+/*
+ * spool_final_path - where the object with this SOP Instance UID lives.
+ * -1 if the UID is not a valid UID (it is used as a file name).
+ */
+int	spool_final_path(const struct spool *sp, const char *sop_uid,
+	    char *path /* OUT */, size_t pathsz);
+/*
+ * spool_commit - fsync and close fd (always closed), rename tmp_path to
+ * final_path, fsync the directory.  0, or -1 with errno set and the tmp
+ * file removed.  *existed (OUT) tells whether final_path was replaced.
+ */
+int	spool_commit(int fd, const char *tmp_path, const char *final_path,
+	    int *existed /* OUT */);
+/* spool_unlink - remove a committed file and fsync its directory. */
+int	spool_unlink(const char *final_path);
+/* spool_clean_tmp - start-up: remove every file in DIR/tmp; count or -1. */
+int	spool_clean_tmp(struct spool *sp);
+
+typedef int (*spool_walk_fn)(void *arg, const char *path);
+/* spool_walk - call fn for each file in objects/; stops when fn returns -1. */
+int	spool_walk(struct spool *sp, spool_walk_fn fn, void *arg);
+/* spool_uid_valid - PS3.5 9.1: digits and dots, at most 64 chars. */
+int	spool_uid_valid(const char *uid);
+
+#endif

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * status - counts for `radscribe status`: instances, studies, jobs by
+ * stage and state.  Reads only; caller's connection.
+ */
+#ifndef RS_STATUS_H
+#define RS_STATUS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "db.h"
+#include "queue.h"
+
+struct status {
+	int64_t	instances;
+	int64_t	studies;
+	int64_t	studies_unsettled;
+	int64_t	studies_redraft;
+	int64_t	jobs[QUEUE_NSTAGES][QUEUE_NSTATES];
+};
+
+/* status_collect - fills *st (OUT); 0 or -1 (see db_errmsg). */
+int	status_collect(struct db *db, struct status *st /* OUT */);
+/* status_print_text / _json - to fp; json is one object and a newline. */
+void	status_print_text(const struct status *st, FILE *fp);
+int	status_print_json(const struct status *st, FILE *fp);
+
+#endif

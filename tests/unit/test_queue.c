@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* test_queue - compare-and-set transitions, claim order, backoff, recovery. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "queue.h"
+#include "util.h"
+
+struct fx {
+	char		 dir[256];
+	struct db	*db;
+};
+
+static int
+setup(void **state)
+{
+	static struct fx fx;
+
+	snprintf(fx.dir, sizeof(fx.dir), "%s", util_tmpdir());
+	fx.db = util_db(fx.dir);
+	mock_clock_set(1000000);
+	*state = &fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	db_close(fx->db);
+	util_rmrf(fx->dir);
+	return 0;
+}
+
+static int64_t
+add_study(struct db *db, const char *uid)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO studies (study_uid, "
+	    "first_received_at, last_received_at) VALUES ('%s', 0, 0)", uid);
+	assert_int_equal(sqlite3_exec(db_sqlite(db), sql, NULL, NULL, NULL), SQLITE_OK);
+	return sqlite3_last_insert_rowid(db_sqlite(db));
+}
+
+static int64_t
+new_job(struct db *db, const char *uid)
+{
+	int64_t id;
+
+	assert_int_equal(queue_create(db, add_study(db, uid), QUEUE_INFER, &id),
+	    QUEUE_OK);
+	return id;
+}
+
+static enum queue_state
+state_of(struct db *db, int64_t id)
+{
+	struct queue_job j;
+
+	assert_int_equal(queue_get(db, id, &j), 1);
+	return j.state;
+}
+
+static void
+test_cas(void **state)
+{
+	struct fx *fx = *state;
+	int64_t id = new_job(fx->db, "1.2.3");
+
+	assert_int_equal(state_of(fx->db, id), QUEUE_INCOMING);
+	/* Wrong expected state: nothing changes. */
+	assert_int_equal(queue_transition(fx->db, id, QUEUE_ACTIVE, QUEUE_DONE, NULL),
+	    QUEUE_LOST);
+	assert_int_equal(state_of(fx->db, id), QUEUE_INCOMING);
+	assert_int_equal(queue_transition(fx->db, id, QUEUE_INCOMING, QUEUE_ACTIVE, NULL),
+	    QUEUE_OK);
+	/* The same transition again loses: the row moved on. */
+	assert_int_equal(queue_transition(fx->db, id, QUEUE_INCOMING, QUEUE_ACTIVE, NULL),
+	    QUEUE_LOST);
+	assert_int_equal(queue_transition(fx->db, id, QUEUE_ACTIVE, QUEUE_FAILED,
+	    "not a chest study"), QUEUE_OK);
+	assert_int_equal(state_of(fx->db, id), QUEUE_FAILED);
+	assert_int_equal(util_count(fx->db, "SELECT count(*) FROM jobs WHERE "
+	    "last_error = 'not a chest study'"), 1);
+}
+
+static void
+test_illegal(void **state)
+{
+	struct fx *fx = *state;
+	int64_t id = new_job(fx->db, "1.2.4");
+
+	/* INCOMING -> DONE skips ACTIVE: refused, row untouched. */
+	assert_int_equal(queue_transition(fx->db, id, QUEUE_INCOMING, QUEUE_DONE, NULL),
+	    QUEUE_ILLEGAL);
+	assert_int_equal(queue_transition(fx->db, id, QUEUE_INCOMING, QUEUE_DEFERRED, NULL),
+	    QUEUE_ILLEGAL);
+	assert_int_equal(state_of(fx->db, id), QUEUE_INCOMING);
+	assert_false(queue_legal(QUEUE_DONE, QUEUE_ACTIVE));
+	assert_false(queue_legal(QUEUE_HOLD, QUEUE_ACTIVE));
+	assert_true(queue_legal(QUEUE_HOLD, QUEUE_INCOMING));
+	assert_true(queue_legal(QUEUE_INCOMING, QUEUE_HOLD));
+	assert_true(queue_legal(QUEUE_ACTIVE, QUEUE_DEFERRED));
+}
+
+static void
+test_one_job_per_stage(void **state)
+{
+	struct fx *fx = *state;
+	int64_t study = add_study(fx->db, "1.2.5");
+
+	assert_int_equal(queue_create(fx->db, study, QUEUE_INFER, NULL), QUEUE_OK);
+	assert_int_equal(queue_create(fx->db, study, QUEUE_INFER, NULL), QUEUE_LOST);
+	assert_int_equal(queue_create(fx->db, study, QUEUE_SEND, NULL), QUEUE_OK);
+	assert_int_equal(util_count(fx->db, "SELECT count(*) FROM jobs"), 2);
+}
+
+static void
+test_claim_order_and_defer(void **state)
+{
+	struct fx *fx = *state;
+	struct queue_job j;
+	int64_t a, b;
+
+	mock_clock_set(1000);
+	a = new_job(fx->db, "1.1");
+	mock_clock_set(2000);
+	b = new_job(fx->db, "1.2");
+	assert_int_equal(queue_claim(fx->db, QUEUE_SEND, &j), 0);	/* other stage */
+	assert_int_equal(queue_claim(fx->db, QUEUE_INFER, &j), 1);
+	assert_int_equal(j.id, a);			/* oldest first */
+	assert_int_equal(j.state, QUEUE_ACTIVE);
+	assert_int_equal(j.attempts, 1);
+	assert_int_equal(queue_defer(fx->db, &j, 10, 300, "archive down"), QUEUE_OK);
+	assert_int_equal(state_of(fx->db, a), QUEUE_DEFERRED);
+	/* Deferred and not due: the other job comes next, then nothing. */
+	assert_int_equal(queue_claim(fx->db, QUEUE_INFER, &j), 1);
+	assert_int_equal(j.id, b);
+	assert_int_equal(queue_claim(fx->db, QUEUE_INFER, &j), 0);
+	/* Once due it is claimed again, attempts counting up. */
+	mock_clock_set(2000 + 10000);
+	assert_int_equal(queue_claim(fx->db, QUEUE_INFER, &j), 1);
+	assert_int_equal(j.id, a);
+	assert_int_equal(j.attempts, 2);
+}
+
+static void
+test_backoff(void **state)
+{
+	(void)state;
+	assert_int_equal(queue_backoff_ms(1, 10, 300), 10000);
+	assert_int_equal(queue_backoff_ms(2, 10, 300), 20000);
+	assert_int_equal(queue_backoff_ms(3, 10, 300), 40000);
+	assert_int_equal(queue_backoff_ms(6, 10, 300), 300000);	/* ceiling */
+	assert_int_equal(queue_backoff_ms(60, 10, 300), 300000);
+}
+
+static void
+test_recover(void **state)
+{
+	struct fx *fx = *state;
+	struct queue_job j;
+	int64_t a = new_job(fx->db, "2.1"), b = new_job(fx->db, "2.2");
+
+	assert_int_equal(queue_claim(fx->db, QUEUE_INFER, &j), 1);
+	assert_int_equal(queue_claim(fx->db, QUEUE_INFER, &j), 1);
+	assert_int_equal(queue_transition(fx->db, b, QUEUE_ACTIVE, QUEUE_DONE, NULL),
+	    QUEUE_OK);
+	assert_int_equal(queue_recover(fx->db), 1);
+	assert_int_equal(state_of(fx->db, a), QUEUE_INCOMING);
+	assert_int_equal(state_of(fx->db, b), QUEUE_DONE);
+	assert_int_equal(queue_get(fx->db, a, &j), 1);
+	assert_int_equal(j.attempts, 1);	/* attempts kept */
+}
+
+static void
+test_names(void **state)
+{
+	enum queue_state s;
+	enum queue_stage g;
+
+	(void)state;
+	for (int i = 0; i < QUEUE_NSTATES; i++) {
+		assert_int_equal(queue_state_parse(queue_state_name((enum queue_state)i), &s), 0);
+		assert_int_equal((int)s, i);
+	}
+	assert_int_equal(queue_state_parse("RUNNING", &s), -1);
+	assert_int_equal(queue_stage_parse("send", &g), 0);
+	assert_int_equal(g, QUEUE_SEND);
+	assert_int_equal(queue_stage_parse("print", &g), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_cas, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_illegal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_job_per_stage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_order_and_defer, setup, teardown),
+		cmocka_unit_test(test_backoff),
+		cmocka_unit_test_setup_teardown(test_recover, setup, teardown),
+		cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests_name("queue", tests, NULL, NULL);
+}

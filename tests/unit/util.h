@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* util - shared by the unit tests: temp dirs and a fresh database. */
+#ifndef RS_TEST_UTIL_H
+#define RS_TEST_UTIL_H
+
+#include <stdint.h>
+
+#include "db.h"
+
+/* util_tmpdir - a new directory under $TMPDIR (static buffer); removed by util_rmrf. */
+const char *util_tmpdir(void);
+void	util_rmrf(const char *dir);
+/* util_db - a migrated database in dir; aborts the test on failure. */
+struct db *util_db(const char *dir);
+/* util_count - the single integer a query returns. */
+int64_t	util_count(struct db *db, const char *sql);
+/* util_write - a file with the given content; 0/-1. */
+int	util_write(const char *path, const char *content);
+
+/* mock_clock_set - what clock_now_ms() returns (tests/unit/mock_clock.c). */
+void	mock_clock_set(int64_t ms);
+
+#endif
