@@ -374,7 +374,7 @@ negotiate(dcm_scp *scp, T_ASC_Association *as)
 			nts = sizeof(store_ts) / sizeof(store_ts[0]);
 		}
 		if (!known) {
-			log_info("context %d: %s not accepted (SOP class not "
+			log_debug("context %d: %s not accepted (SOP class not "
 			    "configured)", pc.presentationContextID,
 			    pc.abstractSyntax);
 			ASC_refusePresentationContext(as->params,
@@ -385,7 +385,7 @@ negotiate(dcm_scp *scp, T_ASC_Association *as)
 			if (listed(pc.proposedTransferSyntaxes[j], ts, nts))
 				chosen = pc.proposedTransferSyntaxes[j];
 		if (chosen == NULL) {
-			log_info("context %d: %s refused: no supported transfer "
+			log_debug("context %d: %s refused: no supported transfer "
 			    "syntax proposed", pc.presentationContextID,
 			    pc.abstractSyntax);
 			ASC_refusePresentationContext(as->params,
@@ -445,9 +445,10 @@ serve(dcm_scp *scp, T_ASC_Association *as)
 		    ai.calling_ae, ai.peer);
 		goto out;
 	}
-	log_info("association from %s (%s) to %s: %d contexts accepted",
+	log_info("association from %s (%s) to %s: %d of %d contexts accepted",
 	    ai.calling_ae, ai.peer, ai.called_ae,
-	    ASC_countAcceptedPresentationContexts(as->params));
+	    ASC_countAcceptedPresentationContexts(as->params),
+	    ASC_countPresentationContexts(as->params));
 
 	for (;;) {
 		T_ASC_PresentationContextID pid;
