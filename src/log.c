@@ -66,6 +66,10 @@ log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	if ((int)level < atomic_load(&log_level))
 		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	/* Peers control some of this text (AE titles, DCMTK's messages). */
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = *p == '\n' ? ' ' : '?';
 	if (log_stderr) {
 		struct timespec ts;
 		struct tm tm;

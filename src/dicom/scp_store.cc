@@ -28,6 +28,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,10 +59,16 @@ struct dcm_scp {
 	int			 listen_fd;
 	T_ASC_Network		*net;
 	std::atomic<bool>	 stop;
+	int			 acse_timeout;
+	pthread_mutex_t		 net_mu;	/* dcmExternalSocketHandle is global */
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 idle;
-	int			 active;
+	int			 active;	/* negotiated associations */
+	int			 threads;	/* connection threads, incl. pending */
 };
+
+/* Connections still sending their A-ASSOCIATE-RQ, beyond max_associations. */
+#define SCP_PENDING_MAX	64
 
 /* What we accept for storage (PS3.5 A and 8); JPEG 2000 is not decoded yet. */
 static const char *const store_ts[] = {
@@ -491,29 +498,134 @@ out:
 	scp->ops->assoc_close(ctx);
 }
 
-struct assoc_arg {
-	dcm_scp			*scp;
-	T_ASC_Association	*as;
+struct conn_arg {
+	dcm_scp	*scp;
+	int	 fd;
 };
 
-static void *
-assoc_thread(void *p)
+/*
+ * wait_for_rq - wait until the peer's first PDU is in the socket buffer
+ * (or 64 KB of it), so DCMTK parses it without blocking while it holds
+ * net_mu.  A peer that connects and stays silent then costs only its own
+ * thread.  0, or -1 with *why set.
+ */
+static int
+wait_for_rq(dcm_scp *scp, int fd, int timeout_s, const char **why)
 {
-	assoc_arg *a = static_cast<assoc_arg *>(p);
-	dcm_scp *scp = a->scp;
+	unsigned char hdr[6];
+	struct timespec t0, t;
+	int avail;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd pfd = { fd, POLLIN | POLLRDHUP, 0 };
+		ssize_t n;
+		int left;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = timeout_s * 1000 - (int)((t.tv_sec - t0.tv_sec) * 1000 +
+		    (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (scp->stop.load()) {
+			*why = "shutting down";
+			return -1;
+		}
+		if (left <= 0) {
+			*why = "no association request before acse_timeout";
+			return -1;
+		}
+		if (poll(&pfd, 1, left < 500 ? left : 500) == 0)
+			continue;
+		n = recv(fd, hdr, sizeof(hdr), MSG_PEEK | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n == (ssize_t)sizeof(hdr)) {
+			size_t len = (size_t)hdr[2] << 24 | (size_t)hdr[3] << 16 |
+			    (size_t)hdr[4] << 8 | hdr[5];
+			size_t want = len > 65536 ? 65536 : 6 + len;
+
+			/* Not a request, or one DCMTK refuses by its header alone. */
+			if (hdr[0] != 0x01 || len > dcmAssociatePDUSizeLimit.get())
+				return 0;
+			if (ioctl(fd, FIONREAD, &avail) == 0 && (size_t)avail >= want)
+				return 0;
+		}
+		if (n <= 0 || (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+			*why = "peer closed the connection before a complete "
+			    "association request";
+			return -1;
+		}
+		usleep(10000);	/* part of the PDU is here: let the rest come */
+	}
+}
+
+static void
+conn_done(dcm_scp *scp, int negotiated)
+{
+	pthread_mutex_lock(&scp->mu);
+	if (negotiated)
+		scp->active--;
+	scp->threads--;
+	pthread_cond_broadcast(&scp->idle);
+	pthread_mutex_unlock(&scp->mu);
+}
+
+static void *
+conn_thread(void *p)
+{
+	conn_arg *a = static_cast<conn_arg *>(p);
+	dcm_scp *scp = a->scp;
+	T_ASC_Association *as = NULL;
+	int fd = a->fd, busy = 0;
+
+	delete a;
 	try {
-		serve(scp, a->as);
+		const char *why = "";
+
+		if (wait_for_rq(scp, fd, scp->acse_timeout, &why) == -1) {
+			log_info("connection dropped: %s", why);
+			close(fd);
+			conn_done(scp, 0);
+			return NULL;
+		}
+		pthread_mutex_lock(&scp->net_mu);
+		dcmExternalSocketHandle.set(fd);
+		OFCondition c = ASC_receiveAssociation(scp->net, &as,
+		    scp->max_pdu, NULL, NULL, OFFalse, DUL_BLOCK, 0);
+		dcmExternalSocketHandle.set(DCMNET_INVALID_SOCKET);
+		pthread_mutex_unlock(&scp->net_mu);
+		if (c.bad()) {
+			log_warn("bad association request: %s", c.text());
+			/* DCMTK owns fd once it was handed over. */
+			if (as != NULL) {
+				ASC_dropAssociation(as);
+				ASC_destroyAssociation(&as);
+			}
+			conn_done(scp, 0);
+			return NULL;
+		}
+		pthread_mutex_lock(&scp->mu);
+		if (scp->active >= scp->max_assoc || scp->stop.load())
+			busy = 1;
+		else
+			scp->active++;
+		pthread_mutex_unlock(&scp->mu);
+		if (busy) {
+			log_warn("association from %s refused: %d associations "
+			    "already (max_associations) or shutting down",
+			    as->params->DULparams.callingAPTitle, scp->max_assoc);
+			reject(as, ASC_RESULT_REJECTEDTRANSIENT,
+			    ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
+			    ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
+		} else
+			serve(scp, as);
 	} catch (...) {
 		log_err("association thread: unexpected C++ exception");
 	}
-	ASC_dropSCPAssociation(a->as);
-	ASC_destroyAssociation(&a->as);
-	delete a;
-	pthread_mutex_lock(&scp->mu);
-	scp->active--;
-	pthread_cond_broadcast(&scp->idle);
-	pthread_mutex_unlock(&scp->mu);
+	if (as != NULL) {
+		ASC_dropSCPAssociation(as);
+		ASC_destroyAssociation(&as);
+	}
+	conn_done(scp, !busy && as != NULL);
 	return NULL;
 }
 
@@ -574,7 +686,10 @@ dcm_scp_new(const struct dcm_scp_params *p, const struct dcm_scp_ops *ops,
 		scp->app = app;
 		scp->stop = false;
 		scp->active = 0;
+		scp->threads = 0;
+		scp->acse_timeout = p->acse_timeout;
 		scp->net = NULL;
+		pthread_mutex_init(&scp->net_mu, NULL);
 		pthread_mutex_init(&scp->mu, NULL);
 		pthread_cond_init(&scp->idle, NULL);
 		if ((scp->listen_fd = bind_listen(p->listen_addr, p->port, err, errsz)) == -1) {
@@ -605,37 +720,29 @@ dcm_scp_new(const struct dcm_scp_params *p, const struct dcm_scp_ops *ops,
 }
 
 static void
-spawn(dcm_scp *scp, T_ASC_Association *as)
+spawn(dcm_scp *scp, int fd)
 {
 	pthread_attr_t attr;
 	pthread_t tid;
-	assoc_arg *a = new assoc_arg;
+	conn_arg *a = new conn_arg;
 	sigset_t all, old;
+	int rc;
 
 	a->scp = scp;
-	a->as = as;
-	pthread_mutex_lock(&scp->mu);
-	scp->active++;
-	pthread_mutex_unlock(&scp->mu);
+	a->fd = fd;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	/* Signals belong to main's sigwait. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	int rc = pthread_create(&tid, &attr, assoc_thread, a);
+	rc = pthread_create(&tid, &attr, conn_thread, a);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
 	if (rc != 0) {
-		log_err("cannot start association thread: %s", strerror(rc));
-		reject(as, ASC_RESULT_REJECTEDTRANSIENT,
-		    ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
-		    ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
-		ASC_dropSCPAssociation(as);
-		ASC_destroyAssociation(&as);
+		log_err("cannot start a connection thread: %s", strerror(rc));
+		close(fd);
 		delete a;
-		pthread_mutex_lock(&scp->mu);
-		scp->active--;
-		pthread_mutex_unlock(&scp->mu);
+		conn_done(scp, 0);
 	}
 }
 
@@ -645,15 +752,11 @@ dcm_scp_run(struct dcm_scp *scp)
 	try {
 		while (!scp->stop.load()) {
 			struct pollfd pfd = { scp->listen_fd, POLLIN, 0 };
-			struct sockaddr_storage ss;
-			socklen_t sl = sizeof(ss);
-			T_ASC_Association *as = NULL;
-			int fd, one = 1, busy;
+			int fd, one = 1, full;
 
 			if (poll(&pfd, 1, 500) <= 0)
 				continue;
-			fd = accept4(scp->listen_fd, (struct sockaddr *)&ss, &sl,
-			    SOCK_CLOEXEC);
+			fd = accept4(scp->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 			if (fd == -1) {
 				if (errno != EINTR && errno != EAGAIN &&
 				    errno != ECONNABORTED)
@@ -664,34 +767,19 @@ dcm_scp_run(struct dcm_scp *scp)
 			}
 			/* Also set by DCMTK through $TCP_NODELAY; here it cannot be forgotten. */
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-			dcmExternalSocketHandle.set(fd);
-			OFCondition c = ASC_receiveAssociation(scp->net, &as,
-			    scp->max_pdu, NULL, NULL, OFFalse, DUL_BLOCK, 0);
-			dcmExternalSocketHandle.set(DCMNET_INVALID_SOCKET);
-			if (c.bad()) {
-				log_warn("bad association request: %s", c.text());
-				/* DCMTK owns fd once it was handed over. */
-				if (as != NULL) {
-					ASC_dropAssociation(as);
-					ASC_destroyAssociation(&as);
-				}
-				continue;
-			}
 			pthread_mutex_lock(&scp->mu);
-			busy = scp->active >= scp->max_assoc;
+			full = scp->threads >= scp->max_assoc + SCP_PENDING_MAX;
+			if (!full)
+				scp->threads++;
 			pthread_mutex_unlock(&scp->mu);
-			if (busy) {
-				log_warn("association from %s refused: %d associations "
-				    "already (max_associations)",
-				    as->params->DULparams.callingAPTitle, scp->max_assoc);
-				reject(as, ASC_RESULT_REJECTEDTRANSIENT,
-				    ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
-				    ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
-				ASC_dropAssociation(as);
-				ASC_destroyAssociation(&as);
+			if (full) {
+				/* Too many silent connections to even read a request. */
+				log_warn("connection dropped: %d connections open",
+				    scp->max_assoc + SCP_PENDING_MAX);
+				close(fd);
 				continue;
 			}
-			spawn(scp, as);
+			spawn(scp, fd);
 		}
 		return 0;
 	} catch (...) {
@@ -726,10 +814,10 @@ dcm_scp_drain(struct dcm_scp *scp, int timeout_s)
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += timeout_s;
 	pthread_mutex_lock(&scp->mu);
-	while (scp->active > 0 &&
+	while (scp->threads > 0 &&
 	    pthread_cond_timedwait(&scp->idle, &scp->mu, &until) == 0)
 		;
-	n = scp->active;
+	n = scp->threads;
 	pthread_mutex_unlock(&scp->mu);
 	return n;
 }
@@ -741,12 +829,16 @@ dcm_scp_free(struct dcm_scp *scp)
 		return;
 	try {
 		/* Threads still serving keep using scp: leak it rather than race. */
-		if (dcm_scp_active(scp) > 0)
+		pthread_mutex_lock(&scp->mu);
+		int n = scp->threads;
+		pthread_mutex_unlock(&scp->mu);
+		if (n > 0)
 			return;
 		if (scp->net != NULL)
 			ASC_dropNetwork(&scp->net);
 		if (scp->listen_fd >= 0)
 			close(scp->listen_fd);
+		pthread_mutex_destroy(&scp->net_mu);
 		pthread_mutex_destroy(&scp->mu);
 		pthread_cond_destroy(&scp->idle);
 		delete scp;
