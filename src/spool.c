@@ -57,6 +57,18 @@ join(const char *a, const char *b)
 	return p;
 }
 
+static int
+fsync_dir(const char *dir)
+{
+	int fd, rc;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
 struct spool *
 spool_open(const char *dir, char *err, size_t errsz)
 {
@@ -65,12 +77,27 @@ spool_open(const char *dir, char *err, size_t errsz)
 	sp->dir = xstrdup(dir);
 	sp->tmp = join(dir, "tmp");
 	sp->objects = join(dir, "objects");
-	if (mkdir_p(sp->tmp) == -1 || mkdir_p(sp->objects) == -1) {
-		snprintf(err, errsz, "spool %s: %s", dir, strerror(errno));
-		spool_close(sp);
-		return NULL;
+	if (mkdir_p(sp->tmp) == -1 || mkdir_p(sp->objects) == -1)
+		goto fail;
+	/* All 256 shards up front: no C-STORE waits on a mkdir and its fsync. */
+	for (int i = 0; i < 256; i++) {
+		char shard[SPOOL_PATH_MAX];
+
+		if ((size_t)snprintf(shard, sizeof(shard), "%s/%02x", sp->objects,
+		    i) >= sizeof(shard)) {
+			errno = ENAMETOOLONG;
+			goto fail;
+		}
+		if (mkdir(shard, 0750) == -1 && errno != EEXIST)
+			goto fail;
 	}
+	if (fsync_dir(sp->objects) == -1 || fsync_dir(sp->dir) == -1)
+		goto fail;
 	return sp;
+fail:
+	snprintf(err, errsz, "spool %s: %s", dir, strerror(errno));
+	spool_close(sp);
+	return NULL;
 }
 
 void
@@ -140,18 +167,6 @@ spool_final_path(const struct spool *sp, const char *uid, char *path,
 	n = snprintf(path, pathsz, "%s/%02x/%s.dcm", sp->objects,
 	    (unsigned)(h & 0xff), uid);
 	return n < 0 || (size_t)n >= pathsz ? -1 : 0;
-}
-
-static int
-fsync_dir(const char *dir)
-{
-	int fd, rc;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
 }
 
 /* parent_fsync - fsync the directory holding path. */

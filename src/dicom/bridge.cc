@@ -38,7 +38,11 @@ protected:
 		enum log_level lv;
 		lg::LogLevel l = ev.getLogLevel();
 
-		if (l >= lg::ERROR_LOG_LEVEL)
+		/* Expected: check_dataset stops reading at the pixel data. */
+		if (ev.getMessage().find("PixelData (7fe0,0010) encountered") !=
+		    OFString_npos)
+			lv = LOG_LV_DEBUG;
+		else if (l >= lg::ERROR_LOG_LEVEL)
 			lv = LOG_LV_ERR;
 		else if (l >= lg::WARN_LOG_LEVEL)
 			lv = LOG_LV_WARN;
