@@ -200,6 +200,20 @@ write_meta(FdStream &out, const T_DIMSE_C_StoreRQ &req, const char *ts,
 	return c.good() ? 0 : -1;
 }
 
+/* uid_ok - PS3.5 9.1: digits and dots, no empty component, at most 64. */
+static bool
+uid_ok(const char *u)
+{
+	size_t n = strlen(u);
+
+	if (n == 0 || n > 64 || u[0] == '.' || u[n - 1] == '.')
+		return false;
+	for (; *u; u++)
+		if (!((*u >= '0' && *u <= '9') || (*u == '.' && u[1] != '.')))
+			return false;
+	return true;
+}
+
 static Uint16
 check_dataset(const char *path, const T_DIMSE_C_StoreRQ &req, const char *ts,
     instance_meta *m, char *why, size_t whysz)
@@ -207,9 +221,10 @@ check_dataset(const char *path, const T_DIMSE_C_StoreRQ &req, const char *ts,
 	DcmFileFormat ff;
 	OFCondition c;
 	DcmDataset *ds;
+	DcmElement *px;
 
-	c = ff.loadFileUntilTag(path, EXS_Unknown, EGL_noChange,
-	    DCM_MaxReadLength, ERM_fileOnly, DCM_PixelData);
+	/* Whole structure, but values over 4 KB stay on disk (pixel data). */
+	c = ff.loadFile(path, EXS_Unknown, EGL_noChange, 4096, ERM_fileOnly);
 	if (c.bad()) {
 		snprintf(why, whysz, "dataset cannot be parsed: %s", c.text());
 		return STATUS_CANNOT_PARSE;
@@ -219,7 +234,8 @@ check_dataset(const char *path, const T_DIMSE_C_StoreRQ &req, const char *ts,
 		snprintf(why, whysz, "SOP Class UID missing or invalid");
 		return STATUS_BAD_UID;
 	}
-	if (bridge_get_uid(ds, DCM_SOPInstanceUID, m->sop_instance_uid, sizeof(m->sop_instance_uid)) == -1) {
+	if (bridge_get_uid(ds, DCM_SOPInstanceUID, m->sop_instance_uid,
+	    sizeof(m->sop_instance_uid)) == -1 || !uid_ok(m->sop_instance_uid)) {
 		snprintf(why, whysz, "SOP Instance UID missing or invalid");
 		return STATUS_BAD_UID;
 	}
@@ -231,11 +247,28 @@ check_dataset(const char *path, const T_DIMSE_C_StoreRQ &req, const char *ts,
 		snprintf(why, whysz, "SOP Instance UID differs from the command");
 		return STATUS_NOT_MATCH;
 	}
-	if (bridge_get_uid(ds, DCM_StudyInstanceUID, m->study_uid, sizeof(m->study_uid)) == -1) {
+	if (bridge_get_uid(ds, DCM_StudyInstanceUID, m->study_uid,
+	    sizeof(m->study_uid)) == -1 || !uid_ok(m->study_uid)) {
 		snprintf(why, whysz, "Study Instance UID missing or invalid");
 		return STATUS_BAD_UID;
 	}
-	bridge_get_uid(ds, DCM_SeriesInstanceUID, m->series_uid, sizeof(m->series_uid));
+	if (bridge_get_uid(ds, DCM_SeriesInstanceUID, m->series_uid,
+	    sizeof(m->series_uid)) == 0 && !uid_ok(m->series_uid)) {
+		snprintf(why, whysz, "Series Instance UID invalid");
+		return STATUS_BAD_UID;
+	}
+	/*
+	 * PS3.5 A.4: encapsulated pixel data has undefined length, native has
+	 * not.  A peer that sends compressed pixels on an uncompressed context
+	 * would leave a file no viewer can decode.
+	 */
+	if (ds->findAndGetElement(DCM_PixelData, px).good() &&
+	    (px->getLengthField() == DCM_UndefinedLength) !=
+	    (DcmXfer(ts).isEncapsulated() == OFTrue)) {
+		snprintf(why, whysz, "pixel data encoding does not match the "
+		    "transfer syntax");
+		return STATUS_CANNOT_PARSE;
+	}
 	snprintf(m->transfer_syntax, sizeof(m->transfer_syntax), "%s", ts);
 	return STATUS_Success;
 }
@@ -651,11 +684,13 @@ conn_thread(void *p)
 	} catch (...) {
 		log_err("association thread: unexpected C++ exception");
 	}
+	int negotiated = !busy && as != NULL;	/* before destroy NULLs as */
+
 	if (as != NULL) {
 		ASC_dropSCPAssociation(as);
 		ASC_destroyAssociation(&as);
 	}
-	conn_done(scp, !busy && as != NULL);
+	conn_done(scp, negotiated);
 	return NULL;
 }
 
