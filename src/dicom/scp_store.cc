@@ -44,6 +44,7 @@ extern "C" {
 #include "dicom/dcmbridge.h"
 
 #define STATUS_NO_RESOURCES	0xA700	/* PS3.4 B.2.3 Refused: Out of Resources */
+#define STATUS_NOT_SUPPORTED	0x0122	/* PS3.7 C.4.2: Refused: SOP Class not supported */
 #define STATUS_NOT_MATCH	0xA900	/* Error: Data Set does not match SOP Class */
 #define STATUS_CANNOT_PARSE	0xC000	/* Error: Cannot understand */
 #define STATUS_BAD_UID		0xC001	/* Error: Cannot understand (UIDs) */
@@ -123,6 +124,14 @@ public:
 	}
 	void flush() { drain(); }
 	int error() const { return errno_; }
+	/* start_writeback - the rest of the file, so parsing overlaps the I/O. */
+	void start_writeback()
+	{
+		if (errno_ == 0 && off_ > synced_)
+			sync_file_range(fd_, synced_, off_ - synced_,
+			    SYNC_FILE_RANGE_WRITE);
+		synced_ = off_;
+	}
 private:
 	void drain()
 	{
@@ -293,7 +302,17 @@ handle_store(dcm_scp *scp, void *ctx, T_ASC_Association *as,
 	memset(&m, 0, sizeof(m));
 	snprintf(m.calling_ae, sizeof(m.calling_ae), "%s", ai.calling_ae);
 
-	if ((fd = scp->ops->tmp_open(ctx, path, sizeof(path))) == -1) {
+	/* The context negotiated a SOP class; the command must not change it. */
+	if (strcmp(req.AffectedSOPClassUID, pc.abstractSyntax) != 0) {
+		DIC_UL bytes, pdvs;
+
+		if (DIMSE_ignoreDataSet(as, DIMSE_NONBLOCKING, scp->dimse_timeout,
+		    &bytes, &pdvs).bad())
+			return -1;
+		status = STATUS_NOT_SUPPORTED;
+		snprintf(why, sizeof(why), "SOP class differs from the "
+		    "presentation context's");
+	} else if ((fd = scp->ops->tmp_open(ctx, path, sizeof(path))) == -1) {
 		DIC_UL bytes, pdvs;
 
 		log_err("sop=%s: cannot create temporary file: %s",
@@ -323,6 +342,7 @@ handle_store(dcm_scp *scp, void *ctx, T_ASC_Association *as,
 		c = DIMSE_receiveDataSetInFile(as, DIMSE_NONBLOCKING,
 		    scp->dimse_timeout, &dpid, &out, NULL, NULL);
 		out.flush();
+		cons.start_writeback();
 		if (c.bad()) {
 			log_warn("sop=%s from=%s: receive failed: %s",
 			    req.AffectedSOPInstanceUID, ai.calling_ae, c.text());

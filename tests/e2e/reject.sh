@@ -4,7 +4,7 @@
 # mismatch with the command, unparsable data set).
 . "$(dirname "$0")/lib.sh"
 
-tap_plan 23
+tap_plan 24
 need "$RADSCRIBED" storescu echoscu dcmdump dcmconv sqlite3
 need_pydicom
 
@@ -136,6 +136,13 @@ if [ "$r" = "status 0xa900" ] && [ "$(row_count "$gu")" = 0 ]; then
     tap_ok "SOP Class UID in data set (DX) differs from the command (CR): 0xA900, nothing stored"
 else
     tap_fail "SOP Class UID in data set (DX) differs from the command (CR): 0xA900, nothing stored" "$r"
+fi
+# the command names another SOP class than the presentation context it uses
+r=$($DUL store "$HOST" "$PORT" "$AE" RAWCLIENT "$T/good.ds" "$CR" "$gu" --cmd-sop-class "$DX" 2>&1)
+if [ "$r" = "status 0x0122" ] && [ "$(row_count "$gu")" = 0 ] && [ "$(objects_with "$gu")" = 0 ]; then
+    tap_ok "C-STORE for DX on a CR presentation context: 0x0122 (SOP class not supported), nothing stored"
+else
+    tap_fail "C-STORE for DX on a CR presentation context: 0x0122 (SOP class not supported), nothing stored" "$r"
 fi
 # 3000 pseudo-random bytes (fixed seed: the same every run)
 "$PY" -c 'import random, sys; r = random.Random(7); sys.stdout.buffer.write(bytes(r.getrandbits(8) for _ in range(3000)))' > "$T/junk.ds"
