@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_infer.h"
+#include "infer/blas.h"
 #include "conf.h"
 #include "db.h"
 #include "log.h"
@@ -23,7 +25,9 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: radscribe [-f file] status [--json]\n");
+	    "usage: radscribe [-f file] status [--json]\n"
+	    "       radscribe infer --model LLM.gguf --mmproj MMPROJ.gguf "
+	    "[options] IMAGE...\n");
 	exit(2);
 }
 
@@ -70,6 +74,15 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1)
 		usage();
+	if (strcmp(argv[0], "infer") == 0) {
+		char why[256];
+
+		/* Before any matrix is touched: the variable is read at load. */
+		blas_reexec(argv - optind, why, sizeof(why));
+		if (why[0] != '\0')
+			fprintf(stderr, "radscribe: %s\n", why);
+		return cli_infer(argc, argv);
+	}
 	if (strcmp(argv[0], "status") != 0) {
 		fprintf(stderr, "radscribe: unknown command \"%s\"\n", argv[0]);
 		usage();

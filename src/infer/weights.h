@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * weights - model tensors from a GGUF file, checked against the shapes the
+ * graph expects.  Matrices stay in the mapping (struct tensor views, never
+ * copied); 1-D tensors (norms, biases, embeddings of one row) are converted
+ * to float once, into memory the struct weights owns.  Load time only.
+ */
+#ifndef RS_WEIGHTS_H
+#define RS_WEIGHTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "infer/gguf.h"
+#include "infer/tensor.h"
+
+struct weights;
+
+/* weights_new - bound to g (borrowed: g must outlive every view). */
+struct weights *weights_new(const struct gguf *g);
+/* weights_free - frees the float vectors; views into g stay valid. */
+void	weights_free(struct weights *w);
+
+/*
+ * weights_matrix - view of the 2-D tensor name with ne0 elements per row and
+ * ne1 rows (-1: any).  A tensor with more dimensions is flattened into rows
+ * of ne[0] * ... * ne[n-2] elements (the patch embedding).  Returns 0, or
+ * -1 with "tensor 'name': ..." in err; optional tensors that are absent
+ * give 1 and leave *t zeroed.
+ */
+int	weights_matrix(struct weights *w, const char *name, int64_t ne0,
+	    int64_t ne1, int optional, struct tensor *t /* OUT */, char *err,
+	    size_t errsz);
+/*
+ * weights_vector - the n-element tensor name as floats owned by w (valid
+ * until weights_free).  NULL with err set; NULL and err[0] == '\0' when an
+ * optional tensor is absent.
+ */
+float	*weights_vector(struct weights *w, const char *name, int64_t n,
+	    int optional, char *err, size_t errsz);
+/* weights_row - dequantise row r of t into out (t->ne0 floats). */
+void	weights_row(const struct tensor *t, int64_t r, float *out);
+
+#endif

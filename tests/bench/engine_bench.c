@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * engine_bench - speed of the inference engine on a model pair: prompt
+ * prefill (tokens/s), batch-1 decoding (tokens/s) and the vision encoder
+ * (ms per image).  Prints its figures; a benchmark, not a test.
+ *
+ * usage: engine_bench LLM.gguf MMPROJ.gguf [THREADS [PROMPT [DECODE]]]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "infer/blas.h"
+#include "infer/clip.h"
+#include "infer/gguf.h"
+#include "infer/llama.h"
+#include "infer/pool.h"
+#include "infer/tensor.h"
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int
+main(int argc, char *argv[])
+{
+	char err[512];
+	struct gguf *gl, *gv;
+	struct pool *p;
+	struct llama *m;
+	struct clip *c;
+	struct llama_kv *kv;
+	const struct llama_hparams *hp;
+	const struct clip_hparams *ch;
+	int threads = argc > 3 ? atoi(argv[3]) : 2;
+	int np = argc > 4 ? atoi(argv[4]) : 128, nd = argc > 5 ? atoi(argv[5]) : 128;
+	double best_pf = 1e9, best_dec = 1e9, best_enc = 1e9, t;
+	float *x, *logits, *px, *emb;
+	int32_t *ids;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: engine_bench LLM MMPROJ [THREADS [PROMPT "
+		    "[DECODE]]]\n");
+		return 2;
+	}
+	if ((gl = gguf_open(argv[1], err, sizeof(err))) == NULL ||
+	    (gv = gguf_open(argv[2], err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	p = pool_new(threads);
+	pool_set_blas_threads(threads);
+	if ((m = llama_load(gl, p, np + nd + 8, 512, err, sizeof(err))) == NULL ||
+	    (c = clip_load(gv, p, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	hp = llama_hparams(m);
+	ch = clip_hparams(c);
+	kv = llama_kv_new(m);
+	x = malloc((size_t)(np + 1) * hp->n_embd * sizeof(float));
+	logits = malloc((size_t)hp->n_vocab * sizeof(float));
+	ids = malloc((size_t)np * sizeof(int32_t));
+	px = malloc((size_t)3 * ch->image_size * ch->image_size * sizeof(float));
+	emb = malloc((size_t)ch->n_patches * ch->proj_dim * sizeof(float));
+	srand(1);
+	for (int i = 0; i < np; i++)
+		ids[i] = 3 + rand() % (hp->n_vocab - 3);
+	for (int i = 0; i < 3 * ch->image_size * ch->image_size; i++)
+		px[i] = (float)rand() / RAND_MAX - 0.5f;
+	for (int rep = 0; rep < 3; rep++) {
+		llama_kv_clear(kv);
+		llama_embed(m, ids, np, x);
+		t = now();
+		llama_eval(m, kv, x, np, logits);
+		t = now() - t;
+		best_pf = t < best_pf ? t : best_pf;
+		t = now();
+		for (int i = 0; i < nd; i++) {
+			int32_t tok = 0;
+
+			for (int v = 1; v < hp->n_vocab; v++)
+				if (logits[v] > logits[tok])
+					tok = v;
+			llama_embed(m, &tok, 1, x);
+			llama_eval(m, kv, x, 1, logits);
+		}
+		t = now() - t;
+		best_dec = t < best_dec ? t : best_dec;
+		t = now();
+		clip_encode(c, px, emb);
+		t = now() - t;
+		best_enc = t < best_enc ? t : best_enc;
+	}
+	printf("model:     %s (dim %d, %d layers, %d heads, vocab %d)\n", argv[1],
+	    hp->n_embd, hp->n_layer, hp->n_head, hp->n_vocab);
+	printf("vision:    %s (%dx%d, patch %d, dim %d, %d blocks run)\n", argv[2],
+	    ch->image_size, ch->image_size, ch->patch_size, ch->n_embd, ch->depth);
+	printf("threads:   %d; OpenBLAS %s; kernels %s\n", threads, blas_corename(),
+	    tensor_isa_name(tensor_get_isa()));
+	printf("prefill:   %d tokens in %.1f ms = %.0f tokens/s\n", np,
+	    best_pf * 1e3, np / best_pf);
+	printf("decode:    %d tokens in %.1f ms = %.1f tokens/s\n", nd,
+	    best_dec * 1e3, nd / best_dec);
+	printf("encoder:   %.1f ms per image (%d positions)\n", best_enc * 1e3,
+	    ch->n_pos);
+	return 0;
+}

@@ -1,0 +1,102 @@
+#!/bin/bash
+# radscribe infer end to end: prompt assembly, preprocessing of two views,
+# the vision tower, prefill and greedy decoding, compared with the numpy
+# reference (tests/ref) on tiny random model pairs; and bad model files.
+. "$(dirname "$0")/lib.sh"
+
+tap_plan 9
+need "$RADSCRIBE"
+need_pydicom
+REF=$top_srcdir/tests/ref
+MK=$top_srcdir/tests/tools/mkmodel.py
+
+# Two grey views of different sizes (the engine joins them side by side).
+"$PY" - "$T" <<'PYEOF'
+import sys
+import numpy as np
+from PIL import Image
+r = np.random.default_rng(3)
+Image.fromarray(r.integers(0, 256, (120, 100), dtype=np.uint8)).save(sys.argv[1] + "/a.png")
+Image.fromarray(r.integers(0, 256, (90, 130), dtype=np.uint8)).save(sys.argv[1] + "/b.png")
+PYEOF
+
+# check_greedy NAME MKMODEL-OPTIONS: C greedy tokens == numpy greedy tokens.
+check_greedy() {
+    local d=$T/$1
+    shift
+    "$PY" "$MK" "$d" "$@" || { tap_fail "mkmodel $*"; return; }
+    "$RADSCRIBE" infer -v --model "$d/llm.gguf" --mmproj "$d/mmproj.gguf" \
+        --prompt "Findings?" --max-tokens 12 "$T/a.png" "$T/b.png" \
+        > "$d/out.txt" 2> "$d/err.txt"
+    local rc=$?
+    local pre post gen
+    pre=$(sed -n 's/^prompt ids (before image): //p' "$d/err.txt" | tr ' ' ,)
+    post=$(sed -n 's/^prompt ids (after image): //p' "$d/err.txt" | tr ' ' ,)
+    gen=$(sed -n 's/^generated ids: *//p' "$d/err.txt" | tr ' ' ,)
+    # Mean and std of this mmproj, for the reference preprocessing.
+    read -r mean std < <("$PY" -c "
+import sys; sys.path.insert(0, '$top_srcdir/models/convert'); import gguf
+r = gguf.GGUFReader('$d/mmproj.gguf')
+print(','.join(map(str, r.get('clip.vision.image_mean'))), ','.join(map(str, r.get('clip.vision.image_std'))))")
+    "$PY" "$REF/preprocess.py" --size 32 --mean "$mean" --std "$std" \
+        --f32 "$d/px.f32" "$d/px.rgb" "$T/a.png" "$T/b.png"
+    local want
+    want=$("$PY" "$REF/model.py" greedy "$d/llm.gguf" "$d/mmproj.gguf" \
+        "$d/px.f32" "$pre" "$post" 12)
+    if [ $rc -eq 0 ] && [ -n "$gen" ] && [ "$gen" = "$want" ]; then
+        tap_ok "$*: greedy tokens equal the numpy reference ($gen)"
+    else
+        tap_fail "$*: greedy tokens equal the numpy reference" \
+            "exit $rc; C: $gen" "numpy: $want" "$(head -n 3 "$d/err.txt")"
+    fi
+}
+
+check_greedy f32 --untied --seed 11 --gqa
+check_greedy f16 --untied --seed 12 --type f16 --class-embd
+check_greedy bf16 --untied --seed 13 --type bf16 --gelu
+
+# Prompt layout: Vicuna as llama.cpp renders it, BOS once, chunks apart.
+d=$T/f32
+pre=$(sed -n 's/^prompt ids (before image): //p' "$d/err.txt")
+case $pre in
+    "1 "*) tap_ok "the prompt starts with BOS, once ($pre)" ;;
+    *) tap_fail "the prompt starts with BOS, once" "$pre" ;;
+esac
+n_img=$(sed -n 's/^image positions: //p' "$d/err.txt")
+tap_is "the image takes its patch count of positions" "$n_img" 16
+
+# Beam search runs and is deterministic.
+a=$("$RADSCRIBE" infer --beams 2 --model "$d/llm.gguf" --mmproj "$d/mmproj.gguf" \
+    --max-tokens 8 "$T/a.png" 2>&1 | od -An -tx1 | tr -d ' \n')
+b=$("$RADSCRIBE" infer --beams 2 --model "$d/llm.gguf" --mmproj "$d/mmproj.gguf" \
+    --max-tokens 8 "$T/a.png" 2>&1 | od -An -tx1 | tr -d ' \n')
+if [ -n "$a" ] && [ "$a" = "$b" ]; then
+    tap_ok "beam search (2 beams) gives the same text twice"
+else
+    tap_fail "beam search (2 beams) gives the same text twice" "$a" "$b"
+fi
+
+# Bad model files: a clear error, exit status 1, no crash.
+head -c 5000 "$d/llm.gguf" > "$T/trunc.gguf"
+msg=$("$RADSCRIBE" infer --model "$T/trunc.gguf" --mmproj "$d/mmproj.gguf" "$T/a.png" 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && grep -qi "trunc\|past end\|extends" <<<"$msg"; then
+    tap_ok "truncated LLM file: exit 1 with a clear error ($msg)"
+else
+    tap_fail "truncated LLM file: exit 1 with a clear error" "exit $rc: $msg"
+fi
+msg=$("$RADSCRIBE" infer --model "$d/mmproj.gguf" --mmproj "$d/llm.gguf" "$T/a.png" 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && grep -q "architecture" <<<"$msg"; then
+    tap_ok "files swapped: exit 1 naming the architecture ($msg)"
+else
+    tap_fail "files swapped: exit 1 naming the architecture" "exit $rc: $msg"
+fi
+msg=$("$RADSCRIBE" infer --model "$d/llm.gguf" --mmproj "$T/f16/mmproj.gguf" "$T/a.png" 2>&1)
+rc=$?
+if [ $rc -eq 0 ] || [ $rc -eq 1 ]; then
+    tap_ok "an mmproj from another pair is used or refused cleanly (exit $rc)"
+else
+    tap_fail "an mmproj from another pair is used or refused cleanly" "exit $rc: $msg"
+fi
+tap_done
