@@ -22,7 +22,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: radscribe infer --model LLM.gguf --mmproj "
 	    "MMPROJ.gguf [--prompt TEXT] [--layout TEXT] [--max-tokens N] "
-	    "[--beams N] [--threads N] [-v] IMAGE...\n");
+	    "[--beams N] [--threads N] [--lora ADAPTER.gguf [--lora-scale S]] [-v] "
+	    "IMAGE...\n");
 	return 2;
 }
 
@@ -49,10 +50,13 @@ cli_infer(int argc, char *argv[])
 		{ "max-tokens", required_argument, NULL, 'n' },
 		{ "beams", required_argument, NULL, 'b' },
 		{ "threads", required_argument, NULL, 'j' },
+		{ "lora", required_argument, NULL, 'a' },
+		{ "lora-scale", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct pipeline_config cfg = { NULL, NULL, NULL, 256, 1, 2, 0 };
+	struct pipeline_config cfg = { NULL, NULL, NULL, NULL, 0.0f, 256, 1, 2, 0 };
+	char *end;
 	const char *prompt = DEFAULT_PROMPT;
 	struct image *views[16];
 	struct pipeline *p = NULL;
@@ -77,6 +81,12 @@ cli_infer(int argc, char *argv[])
 			break;
 		case 'j':
 			if (num(optarg, 1, 256, &cfg.threads) == -1)
+				return usage();
+			break;
+		case 'a': cfg.lora = optarg; break;
+		case 's':
+			cfg.lora_scale = strtof(optarg, &end);
+			if (*optarg == '\0' || *end != '\0' || cfg.lora_scale <= 0.0f)
 				return usage();
 			break;
 		case 'v': verbose = 1; break;

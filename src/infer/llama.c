@@ -255,6 +255,68 @@ fail:
 	return NULL;
 }
 
+int
+llama_lora(struct llama *m, const struct gguf *adapter, float scale, char *err,
+    size_t errsz)
+{
+	const char *s;
+	float alpha = 0.0f;
+	char name[96];
+	int n = 0, rc, pairs = 0;
+
+	if (gguf_get_str(adapter, "general.type", &s, NULL) != GGUF_OK ||
+	    strcmp(s, "adapter") != 0 ||
+	    gguf_get_str(adapter, "adapter.type", &s, NULL) != GGUF_OK ||
+	    strcmp(s, "lora") != 0) {
+		snprintf(err, errsz, "not a LoRA adapter (general.type 'adapter', "
+		    "adapter.type 'lora')");
+		return -1;
+	}
+	if (gguf_find_key(adapter, "adapter.lora.alpha") >= 0 &&
+	    gguf_get_f32(adapter, "adapter.lora.alpha", &alpha) != GGUF_OK) {
+		snprintf(err, errsz, "key 'adapter.lora.alpha': wrong type");
+		return -1;
+	}
+	for (int64_t i = 0; i < gguf_n_tensors(adapter); i++) {
+		const char *tn = gguf_tensor(adapter, i)->name;
+		size_t len = strlen(tn);
+
+		if (len > 7 && strcmp(tn + len - 7, ".lora_a") == 0)
+			pairs++;
+	}
+	for (int l = 0; l < m->hp.n_layer; l++) {
+		struct layer *L = &m->layers[l];
+		struct {
+			const char *n;
+			struct tensor *t;
+		} mats[] = {
+			{ "attn_q", &L->wq }, { "attn_k", &L->wk }, { "attn_v", &L->wv },
+			{ "attn_output", &L->wo }, { "ffn_gate", &L->gate },
+			{ "ffn_up", &L->up }, { "ffn_down", &L->down },
+		};
+
+		for (size_t j = 0; j < sizeof(mats) / sizeof(mats[0]); j++) {
+			snprintf(name, sizeof(name), "blk.%d.%s.weight", l, mats[j].n);
+			if ((rc = weights_lora(m->w, adapter, name, scale, alpha,
+			    mats[j].t, err, errsz)) < 0)
+				return -1;
+			n += rc;
+		}
+	}
+	if (m->output.data != m->tok_embd.data) {
+		if ((rc = weights_lora(m->w, adapter, "output.weight", scale, alpha,
+		    &m->output, err, errsz)) < 0)
+			return -1;
+		n += rc;
+	}
+	if (n != pairs) {
+		snprintf(err, errsz, "adapter has %d LoRA pairs but only %d match "
+		    "this model's matrices", pairs, n);
+		return -1;
+	}
+	return n;
+}
+
 struct llama_kv *
 llama_kv_new(const struct llama *m)
 {

@@ -36,6 +36,17 @@ struct llama *llama_load(const struct gguf *g, struct pool *p, int n_ctx,
 void	llama_free(struct llama *m);
 const struct llama_hparams *llama_hparams(const struct llama *m);
 
+/*
+ * llama_lora - merge a LoRA adapter in llama.cpp's GGUF format
+ * (general.type "adapter", adapter.type "lora", adapter.lora.alpha,
+ * "<tensor>.lora_a/.lora_b") into the loaded weights, scaled by scale.
+ * adapter may be closed afterwards.  Returns the number of tensors merged,
+ * or -1 with err set (wrong file type, a pair for no known tensor, bad
+ * shapes); after -1 the model must be freed.  Call before any evaluation.
+ */
+int	llama_lora(struct llama *m, const struct gguf *adapter, float scale,
+	    char *err, size_t errsz);
+
 /* llama_kv_new - an empty cache for m (n_ctx positions).  Free with llama_kv_free. */
 struct llama_kv *llama_kv_new(const struct llama *m);
 void	llama_kv_free(struct llama_kv *kv);

@@ -106,6 +106,20 @@ pipeline_load(const struct pipeline_config *cfg, char *err, size_t errsz)
 		snprintf(err, errsz, "%s: %s", cfg->model, msg);
 		goto fail;
 	}
+	if (cfg->lora != NULL) {
+		struct gguf *ga;
+		int n;
+
+		if ((ga = gguf_open(cfg->lora, err, errsz)) == NULL)
+			goto fail;
+		n = llama_lora(p->llm, ga, cfg->lora_scale != 0.0f ?
+		    cfg->lora_scale : 1.0f, msg, sizeof(msg));
+		gguf_close(ga);
+		if (n < 0) {
+			snprintf(err, errsz, "%s: %s", cfg->lora, msg);
+			goto fail;
+		}
+	}
 	lh = llama_hparams(p->llm);
 	if (ch->proj_dim != lh->n_embd) {
 		snprintf(err, errsz, "%s projects to %d dimensions but %s has "

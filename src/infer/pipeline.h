@@ -19,6 +19,8 @@ struct pipeline_config {
 	const char	*model;		/* LLM GGUF */
 	const char	*mmproj;	/* vision projector GGUF */
 	const char	*layout;	/* literal prompt layout, or NULL: the file's template */
+	const char	*lora;		/* LoRA adapter GGUF merged at load, or NULL */
+	float		 lora_scale;	/* 0: 1.0 */
 	int		 max_tokens;	/* new tokens at most */
 	int		 beams;		/* 1: greedy */
 	int		 threads;

@@ -71,13 +71,26 @@ weights_matrix(struct weights *w, const char *name, int64_t ne0, int64_t ne1,
 	return 0;
 }
 
+/* own - keep p in w's list so weights_free releases it. */
+static int
+own(struct weights *w, void *p)
+{
+	float **nv = realloc(w->vec, (w->n + 1) * sizeof(*nv));
+
+	if (nv == NULL)
+		return -1;
+	w->vec = nv;
+	w->vec[w->n++] = p;
+	return 0;
+}
+
 float *
 weights_vector(struct weights *w, const char *name, int64_t n, int optional,
     char *err, size_t errsz)
 {
 	const struct gguf_tensor *gt = gguf_find_tensor(w->g, name);
 	int64_t count = 1;
-	float *v, **nv;
+	float *v;
 
 	err[0] = '\0';
 	if (gt == NULL) {
@@ -92,20 +105,94 @@ weights_vector(struct weights *w, const char *name, int64_t n, int optional,
 		    "%" PRId64, name, count, n);
 		return NULL;
 	}
-	if ((v = malloc((size_t)n * sizeof(float))) == NULL ||
-	    (nv = realloc(w->vec, (w->n + 1) * sizeof(*nv))) == NULL) {
+	if ((v = malloc((size_t)n * sizeof(float))) == NULL || own(w, v) == -1) {
 		free(v);
 		snprintf(err, errsz, "tensor '%s': out of memory", name);
 		return NULL;
 	}
-	w->vec = nv;
-	w->vec[w->n++] = v;
 	if (quant_dequantize_row(gt->type, gt->data, v, n) != 0) {
 		snprintf(err, errsz, "tensor '%s': cannot convert type %s", name,
 		    gguf_dtype_name(gt->type));
 		return NULL;
 	}
 	return v;
+}
+
+int
+weights_lora(struct weights *w, const struct gguf *adapter, const char *name,
+    float scale, float alpha, struct tensor *t, char *err, size_t errsz)
+{
+	char an[160], bn[160];
+	const struct gguf_tensor *ga, *gb;
+	struct tensor A, B;
+	enum dtype out_type = t->type == DTYPE_Q4_K ? DTYPE_Q8_0 : t->type;
+	int64_t rank, in = t->ne0, out = t->ne1;
+	float *a = NULL, *brow = NULL, *row = NULL;
+	char *buf = NULL;
+	size_t rb;
+
+	snprintf(an, sizeof(an), "%s.lora_a", name);
+	snprintf(bn, sizeof(bn), "%s.lora_b", name);
+	ga = gguf_find_tensor(adapter, an);
+	gb = gguf_find_tensor(adapter, bn);
+	if (ga == NULL && gb == NULL)
+		return 0;
+	if (ga == NULL || gb == NULL || ga->n_dims != 2 || gb->n_dims != 2) {
+		snprintf(err, errsz, "adapter: %s needs both .lora_a and .lora_b as "
+		    "matrices", name);
+		return -1;
+	}
+	rank = ga->ne[1];
+	if (ga->ne[0] != in || gb->ne[0] != rank || gb->ne[1] != out ||
+	    rank < 1 || rank > in) {
+		snprintf(err, errsz, "adapter: %s: lora_a is %lld x %lld and lora_b "
+		    "%lld x %lld, expected %lld x r and r x %lld", name,
+		    (long long)ga->ne[0], (long long)ga->ne[1], (long long)gb->ne[0],
+		    (long long)gb->ne[1], (long long)in, (long long)out);
+		return -1;
+	}
+	if (tensor_view(&A, ga->type, ga->ne[0], ga->ne[1], ga->data) == -1 ||
+	    tensor_view(&B, gb->type, gb->ne[0], gb->ne[1], gb->data) == -1) {
+		snprintf(err, errsz, "adapter: %s: unsupported tensor type", name);
+		return -1;
+	}
+	if (alpha != 0.0f)
+		scale = scale * alpha / (float)rank;
+	rb = quant_row_size(out_type, in);
+	a = malloc((size_t)rank * in * sizeof(float));
+	brow = malloc((size_t)rank * sizeof(float));
+	row = malloc((size_t)in * sizeof(float));
+	buf = malloc(rb * (size_t)out);
+	if (!a || !brow || !row || !buf || own(w, buf) == -1) {
+		free(buf);
+		snprintf(err, errsz, "adapter: out of memory merging %s", name);
+		free(a);
+		free(brow);
+		free(row);
+		return -1;
+	}
+	for (int64_t r = 0; r < rank; r++)
+		weights_row(&A, r, a + r * in);
+	for (int64_t o = 0; o < out; o++) {
+		weights_row(t, o, row);
+		weights_row(&B, o, brow);
+		for (int64_t r = 0; r < rank; r++) {
+			float s = scale * brow[r];
+
+			for (int64_t i = 0; i < in; i++)
+				row[i] += s * a[r * in + i];
+		}
+		quant_quantize_row(out_type, row, buf + (size_t)o * rb, in);
+	}
+	free(a);
+	free(brow);
+	free(row);
+	if (tensor_view(t, out_type, in, out, buf) == -1) {
+		snprintf(err, errsz, "adapter: %s: cannot store as %s", name,
+		    gguf_dtype_name(out_type));
+		return -1;
+	}
+	return 1;
 }
 
 void

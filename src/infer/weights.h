@@ -38,6 +38,18 @@ int	weights_matrix(struct weights *w, const char *name, int64_t ne0,
  */
 float	*weights_vector(struct weights *w, const char *name, int64_t n,
 	    int optional, char *err, size_t errsz);
+/*
+ * weights_lora - merge a LoRA pair from adapter into t, if adapter holds
+ * "<name>.lora_a" (rank x in) and "<name>.lora_b" (out x rank):
+ * W' = W + s * B A with s = scale * alpha / rank (scale when alpha is 0,
+ * as llama.cpp), computed in float and stored in t's type (Q4_K is stored
+ * as Q8_0: radscribe cannot quantise to Q4_K), in memory w owns; t then
+ * points there.  1 merged, 0 no pair for name, -1 bad shapes or types
+ * (err set).
+ */
+int	weights_lora(struct weights *w, const struct gguf *adapter,
+	    const char *name, float scale, float alpha, struct tensor *t,
+	    char *err, size_t errsz);
 /* weights_row - dequantise row r of t into out (t->ne0 floats). */
 void	weights_row(const struct tensor *t, int64_t r, float *out);
 

@@ -4,7 +4,7 @@
 # reference (tests/ref) on tiny random model pairs; and bad model files.
 . "$(dirname "$0")/lib.sh"
 
-tap_plan 9
+tap_plan 13
 need "$RADSCRIBE"
 need_pydicom
 REF=$top_srcdir/tests/ref
@@ -74,6 +74,52 @@ if [ -n "$a" ] && [ "$a" = "$b" ]; then
     tap_ok "beam search (2 beams) gives the same text twice"
 else
     tap_fail "beam search (2 beams) gives the same text twice" "$a" "$b"
+fi
+
+# LoRA: merged at load exactly as W + alpha/rank * B A.
+d=$T/lora
+"$PY" "$MK" "$d" --untied --seed 21 --lora 4 >/dev/null
+"$RADSCRIBE" infer -v --model "$d/llm.gguf" --mmproj "$d/mmproj.gguf" --lora "$d/lora.gguf" \
+    --prompt "Findings?" --max-tokens 12 "$T/a.png" "$T/b.png" > "$d/out.txt" 2> "$d/err.txt"
+rc=$?
+"$RADSCRIBE" infer -v --model "$d/llm.gguf" --mmproj "$d/mmproj.gguf" \
+    --prompt "Findings?" --max-tokens 12 "$T/a.png" "$T/b.png" > "$d/base.txt" 2> "$d/base.err"
+pre=$(sed -n 's/^prompt ids (before image): //p' "$d/err.txt" | tr ' ' ,)
+post=$(sed -n 's/^prompt ids (after image): //p' "$d/err.txt" | tr ' ' ,)
+gen=$(sed -n 's/^generated ids: *//p' "$d/err.txt" | tr ' ' ,)
+base=$(sed -n 's/^generated ids: *//p' "$d/base.err" | tr ' ' ,)
+read -r mean std < <("$PY" -c "
+import sys; sys.path.insert(0, '$top_srcdir/models/convert'); import gguf
+r = gguf.GGUFReader('$d/mmproj.gguf')
+print(','.join(map(str, r.get('clip.vision.image_mean'))), ','.join(map(str, r.get('clip.vision.image_std'))))")
+"$PY" "$REF/preprocess.py" --size 32 --mean "$mean" --std "$std" --f32 "$d/px.f32" \
+    "$d/px.rgb" "$T/a.png" "$T/b.png"
+want=$("$PY" "$REF/model.py" greedy "$d/llm.gguf" "$d/mmproj.gguf" "$d/px.f32" \
+    "$pre" "$post" 12 "$d/lora.gguf")
+if [ $rc -eq 0 ] && [ -n "$gen" ] && [ "$gen" = "$want" ]; then
+    tap_ok "LoRA (rank 4, q, v and output): greedy tokens equal the numpy merge ($gen)"
+else
+    tap_fail "LoRA: greedy tokens equal the numpy merge" "exit $rc; C: $gen" "numpy: $want"
+fi
+if [ -n "$base" ] && [ "$base" != "$gen" ]; then
+    tap_ok "the adapter changes the output (without it: $base)"
+else
+    tap_fail "the adapter changes the output" "with: $gen" "without: $base"
+fi
+msg=$("$RADSCRIBE" infer --model "$d/llm.gguf" --mmproj "$d/mmproj.gguf" --lora "$d/llm.gguf" "$T/a.png" 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && grep -q "not a LoRA adapter" <<<"$msg"; then
+    tap_ok "a model file given as adapter: exit 1 ($msg)"
+else
+    tap_fail "a model file given as adapter: exit 1" "exit $rc: $msg"
+fi
+"$PY" "$MK" "$T/lora64" --untied --seed 22 --lora 4 --dim 128 >/dev/null
+msg=$("$RADSCRIBE" infer --model "$d/llm.gguf" --mmproj "$d/mmproj.gguf" --lora "$T/lora64/lora.gguf" "$T/a.png" 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && grep -q "lora_a is" <<<"$msg"; then
+    tap_ok "an adapter for another model size: exit 1 naming the shapes ($msg)"
+else
+    tap_fail "an adapter for another model size: exit 1 naming the shapes" "exit $rc: $msg"
 fi
 
 # Bad model files: a clear error, exit status 1, no crash.

@@ -13,7 +13,7 @@ approximation, as ggml's.
 
 usage: model.py embed MMPROJ PIXELS.f32 OUT.f32
        model.py logits LLM TOKENS(comma list) OUT.f32 [--embd EMB.f32 --at POS]
-       model.py greedy LLM MMPROJ PIXELS.f32 "PRE_IDS" "POST_IDS" N
+       model.py greedy LLM MMPROJ PIXELS.f32 "PRE_IDS" "POST_IDS" N [LORA]
 """
 import sys
 
@@ -37,6 +37,17 @@ def load(path):
             kv[k] = [int(v[0])]
     return kv, {t["name"]: np.asarray(r.tensor(t["name"]), np.float64)
                 for t in r.tensors}
+
+
+def merge_lora(t, path, scale=1.0):
+    """W + scale * alpha / rank * B @ A for every pair in the adapter."""
+    kv, ad = load(path)
+    alpha = float(kv.get("adapter.lora.alpha", 0.0))
+    for name in [n[:-7] for n in ad if n.endswith(".lora_a")]:
+        A, B = ad[name + ".lora_a"], ad[name + ".lora_b"]
+        s = scale * alpha / A.shape[0] if alpha else scale
+        t[name] = t[name] + s * (B @ A)
+    return t
 
 
 def gelu(x):
@@ -195,6 +206,8 @@ def main(argv):
         llm_logits(kv, t, x).astype(np.float32).tofile(argv[3])
     elif cmd == "greedy":
         kv, t = load(argv[1])
+        if len(argv) > 7:
+            merge_lora(t, argv[7])
         vkv, vt = load(argv[2])
         S = int(vkv["clip.vision.image_size"])
         px = np.fromfile(argv[3], np.float32).astype(np.float64).reshape(3, S, S)

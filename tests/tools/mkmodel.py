@@ -60,6 +60,8 @@ def main(argv):
     ap.add_argument("--vocab-extra", type=int, default=61)
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--ff", type=int, default=0)
+    ap.add_argument("--lora", type=int, default=0,
+                    help="also write lora.gguf with this rank (q and v of every layer, output)")
     ap.add_argument("--vision", default="32,8,64,4,128,3,96",
                     help="image,patch,dim,heads,ff,layers,projector hidden")
     a = ap.parse_args(argv)
@@ -114,6 +116,20 @@ def main(argv):
     if a.untied:
         w.add_tensor("output.weight", mat(nv, dim, 4.0), wt)
     w.write(os.path.join(a.out, "llm.gguf"))
+
+    if a.lora:
+        ad = gguf.GGUFWriter("llama")
+        ad.add_string("general.type", "adapter")
+        ad.add_string("adapter.type", "lora")
+        ad.add_float32("adapter.lora.alpha", 2.0 * a.lora)
+        targets = [("blk.%d.attn_q.weight" % i, dim, dim) for i in range(a.layers)]
+        targets += [("blk.%d.attn_v.weight" % i, nkv * hd, dim) for i in range(a.layers)]
+        if a.untied:
+            targets.append(("output.weight", nv, dim))
+        for name, rows, cols in targets:
+            ad.add_tensor(name + ".lora_a", mat(a.lora, cols), gguf.F32)
+            ad.add_tensor(name + ".lora_b", mat(rows, a.lora, 0.5), gguf.F32)
+        ad.write(os.path.join(a.out, "lora.gguf"))
 
     # ---- mmproj
     S, P, D, vh, vff, vl, hid = (int(x) for x in a.vision.split(","))
