@@ -4,7 +4,7 @@
 # reference (tests/ref) on tiny random model pairs; and bad model files.
 . "$(dirname "$0")/lib.sh"
 
-tap_plan 13
+tap_plan 15
 need "$RADSCRIBE"
 need_pydicom
 REF=$top_srcdir/tests/ref
@@ -54,6 +54,15 @@ print(','.join(map(str, r.get('clip.vision.image_mean'))), ','.join(map(str, r.g
 check_greedy f32 --untied --seed 11 --gqa
 check_greedy f16 --untied --seed 12 --type f16 --class-embd
 check_greedy bf16 --untied --seed 13 --type bf16 --gelu
+check_greedy bpe --untied --seed 14 --bpe --vocab-extra 40
+
+# The BPE pair tokenises with its merges (ids above the 256 byte symbols).
+pre=$(sed -n 's/^prompt ids (after image): //p' "$T/bpe/err.txt")
+if [ -n "$pre" ] && printf '%s\n' $pre | awk '$1 >= 256 { f = 1 } END { exit !f }'; then
+    tap_ok "BPE vocabulary: the prompt uses merged tokens ($pre)"
+else
+    tap_fail "BPE vocabulary: the prompt uses merged tokens" "$pre"
+fi
 
 # Prompt layout: Vicuna as llama.cpp renders it, BOS once, chunks apart.
 d=$T/f32

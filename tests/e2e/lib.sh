@@ -226,26 +226,41 @@ DPID=
 DLOG=
 
 # start_daemon [CONF]: start radscribed -d in the background, wait until it
-# answers C-ECHO.  Returns 1 if it died or never answered.
+# answers C-ECHO.  Returns 1 if it died or never answered.  Scripts run in
+# parallel: if another one took our port while our daemon was down, take a
+# fresh port (PORT changes) and try again.
 start_daemon() {
-    local conf=${1:-$CONF}
+    local conf=${1:-$CONF} try
     DLOG=$T/daemon.$(basename "$conf" .conf).log
-    echo "=== start $(date +%T.%N)" >> "$DLOG"
-    "$RADSCRIBED" -d -f "$conf" >> "$DLOG" 2>&1 &
-    DPID=$!
-    DAEMON_PIDS="$DAEMON_PIDS $DPID"
-    wait_ready
+    for try in 1 2 3; do
+        echo "=== start $(date +%T.%N)" >> "$DLOG"
+        "$RADSCRIBED" -d -f "$conf" >> "$DLOG" 2>&1 &
+        DPID=$!
+        DAEMON_PIDS="$DAEMON_PIDS $DPID"
+        wait_ready && return 0
+        if ! kill -0 "$DPID" 2>/dev/null &&
+           tail -n 5 "$DLOG" | grep -q "Address already in use"; then
+            PORT=$(free_port)
+            sed -i "s/^listen = .*/listen = $HOST:$PORT/" "$conf"
+            continue
+        fi
+        return 1
+    done
+    return 1
 }
 
-# wait_ready [SECONDS]: poll with echoscu until the daemon answers.
+# wait_ready [SECONDS]: wait until OUR daemon logged that it listens (another
+# script's daemon may answer on a recycled port), then for its C-ECHO.
 wait_ready() {
-    local t=${1:-15} i=0
+    local t=${1:-15} i=0 mark
+    mark=$(grep -c '^=== start' "$DLOG")
     while [ $i -lt $((t * 5)) ]; do
         if ! kill -0 "$DPID" 2>/dev/null; then
             echo "# radscribed (pid $DPID) exited during start-up"
             return 1
         fi
-        if echoscu -to 2 -ta 2 -aec "$AE" "$HOST" "$PORT" >/dev/null 2>&1; then
+        if awk -v m="$mark" '/^=== start/ { n++ } n == m && /listening on/ { f = 1 } END { exit !f }' "$DLOG" &&
+           echoscu -to 2 -ta 2 -aec "$AE" "$HOST" "$PORT" >/dev/null 2>&1; then
             return 0
         fi
         sleep 0.2

@@ -30,10 +30,10 @@ def spm_vocab(extra, rng):
     letters = "etaoinshrdlucmfwypvbgkqjxz"
     pieces = ["\u2581"] + list(letters) + ["\u2581" + c for c in letters]
     seen = set(pieces)
-    if extra > 15000:
-        raise SystemExit("--vocab-extra: at most 15000")
+    if extra > 60000:
+        raise SystemExit("--vocab-extra: at most 60000")
     while len(pieces) < extra:
-        k = 2 if len(pieces) < 400 else 3
+        k = 2 if len(pieces) < 400 else 3 if len(pieces) < 12000 else 4
         p = "\u2581" + "".join(letters[i] for i in rng.integers(0, 26, k))
         if p not in seen:
             seen.add(p)
@@ -43,6 +43,40 @@ def spm_vocab(extra, rng):
         types.append(1)
         scores.append(-float(i))
     return toks, scores, types
+
+
+def bytes_to_unicode():
+    """GPT-2's reversible map from bytes to printable characters."""
+    bs = (list(range(ord("!"), ord("~") + 1)) + list(range(ord("\u00a1"), ord("\u00ac") + 1))
+          + list(range(ord("\u00ae"), ord("\u00ff") + 1)))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return {b: chr(c) for b, c in zip(bs, cs)}
+
+
+def bpe_vocab(extra):
+    """A byte-level BPE vocabulary: 256 byte symbols, merges of common
+    English pairs (and "Ġ" + letter), then <|endoftext|> as control."""
+    b2u = bytes_to_unicode()
+    toks = [b2u[b] for b in range(256)]
+    merges = []
+    sp = b2u[ord(" ")]
+    cands = [sp + c for c in "tacsopmdfwlhbeinrgu"] + \
+        ["th", "he", "in", "er", "an", "re", "on", "at", "en", "nd", "es", "or",
+         "te", "of", "ed", "is", "it", "al", "ar", "st", "to", "nt", "ng", "se"]
+    for c in cands:
+        if len(toks) - 256 >= extra:
+            break
+        merges.append(c[0] + " " + c[1:])
+        toks.append(c)
+    toks.append("<|endoftext|>")
+    types = [1] * (len(toks) - 1) + [3]
+    return toks, merges, types
 
 
 def main(argv):
@@ -60,6 +94,8 @@ def main(argv):
     ap.add_argument("--vocab-extra", type=int, default=61)
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--ff", type=int, default=0)
+    ap.add_argument("--bpe", action="store_true",
+                    help="a GPT-2 byte-level BPE vocabulary instead of SentencePiece")
     ap.add_argument("--lora", type=int, default=0,
                     help="also write lora.gguf with this rank (q and v of every layer, output)")
     ap.add_argument("--vision", default="32,8,64,4,128,3,96",
@@ -80,7 +116,11 @@ def main(argv):
     nkv = nh // 2 if a.gqa else nh
     hd = dim // nh
     ff = a.ff or (96 if dim == 64 else 3 * dim)
-    toks, scores, types = spm_vocab(a.vocab_extra, rng)
+    if a.bpe:
+        toks, merges, types = bpe_vocab(a.vocab_extra)
+        scores = None
+    else:
+        toks, scores, types = spm_vocab(a.vocab_extra, rng)
     nv = len(toks)
     w = gguf.GGUFWriter("llama")
     w.add_string("general.name", "radscribe-test-%s" % a.type)
@@ -93,13 +133,22 @@ def main(argv):
     w.add_float32("llama.attention.layer_norm_rms_epsilon", 1e-5)
     w.add_float32("llama.rope.freq_base", 10000.0)
     w.add_uint32("llama.rope.dimension_count", hd)
-    w.add_string("tokenizer.ggml.model", "llama")
-    w.add_array("tokenizer.ggml.tokens", toks, gguf.STRING)
-    w.add_array("tokenizer.ggml.scores", np.array(scores, np.float32), gguf.FLOAT32)
-    w.add_array("tokenizer.ggml.token_type", np.array(types, np.int32), gguf.INT32)
-    w.add_uint32("tokenizer.ggml.bos_token_id", 1)
-    w.add_uint32("tokenizer.ggml.eos_token_id", 2)
-    w.add_uint32("tokenizer.ggml.unknown_token_id", 0)
+    if a.bpe:
+        w.add_string("tokenizer.ggml.model", "gpt2")
+        w.add_string("tokenizer.ggml.pre", "gpt-2")
+        w.add_array("tokenizer.ggml.tokens", toks, gguf.STRING)
+        w.add_array("tokenizer.ggml.token_type", np.array(types, np.int32), gguf.INT32)
+        w.add_array("tokenizer.ggml.merges", merges, gguf.STRING)
+        w.add_uint32("tokenizer.ggml.bos_token_id", nv - 1)
+        w.add_uint32("tokenizer.ggml.eos_token_id", nv - 1)
+    else:
+        w.add_string("tokenizer.ggml.model", "llama")
+        w.add_array("tokenizer.ggml.tokens", toks, gguf.STRING)
+        w.add_array("tokenizer.ggml.scores", np.array(scores, np.float32), gguf.FLOAT32)
+        w.add_array("tokenizer.ggml.token_type", np.array(types, np.int32), gguf.INT32)
+        w.add_uint32("tokenizer.ggml.bos_token_id", 1)
+        w.add_uint32("tokenizer.ggml.eos_token_id", 2)
+        w.add_uint32("tokenizer.ggml.unknown_token_id", 0)
     w.add_tensor("token_embd.weight", mat(nv, dim, np.sqrt(dim)), wt)
     for i in range(a.layers):
         b = "blk.%d." % i
