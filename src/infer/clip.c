@@ -251,8 +251,11 @@ clip_load(const struct gguf *g, struct pool *p, char *err, size_t errsz)
 			if ((*mats[j].bias = weights_vector(c->w, name, mats[j].ne1,
 			    0, err, errsz)) == NULL)
 				goto fail;
-			n = tensor_matmul_scratch_size(mats[j].t);
-			mm = n > mm ? n : mm;
+			/* Every image multiplies by all of them: convert once. */
+			if (weights_to_f32(c->w, mats[j].t) == -1) {
+				snprintf(err, errsz, "out of memory converting %s", name);
+				goto fail;
+			}
 		}
 		for (size_t j = 0; j < sizeof(norms) / sizeof(norms[0]); j++) {
 			snprintf(name, sizeof(name), "v.blk.%d.%s", i, norms[j].n);
@@ -273,8 +276,12 @@ clip_load(const struct gguf *g, struct pool *p, char *err, size_t errsz)
 	    hp->proj_dim, 0, err, errsz)) == NULL)
 		goto fail;
 	for (int i = 0; i < 3; i++) {
-		const struct tensor *t = i == 0 ? &c->patch : i == 1 ? &c->mm0 : &c->mm2;
+		struct tensor *t = i == 0 ? &c->patch : i == 1 ? &c->mm0 : &c->mm2;
 
+		if (weights_to_f32(c->w, t) == -1) {
+			snprintf(err, errsz, "out of memory converting the projector");
+			goto fail;
+		}
 		n = tensor_matmul_scratch_size(t);
 		mm = n > mm ? n : mm;
 	}
@@ -338,6 +345,74 @@ add_bias(float *y, const float *b, int rows, int n)
 			y[(size_t)r * n + i] += b[i];
 }
 
+/* Row-parallel element-wise work: the other core would idle otherwise. */
+enum rowop { ROW_LN, ROW_ACT, ROW_SOFTMAX, ROW_BIAS };
+
+struct rowjob {
+	enum rowop	 op;
+	float		*dst;
+	const float	*src, *w, *b;
+	int		 n, rows, act;	/* act: 0 quick-GELU, 1 GELU */
+	float		 eps;
+};
+
+#define ROWS_PER_TASK 8
+
+static void
+row_task(void *arg, int64_t t, int thread)
+{
+	struct rowjob *j = arg;
+	int r0 = (int)t * ROWS_PER_TASK, r1 = r0 + ROWS_PER_TASK;
+
+	(void)thread;
+	if (r1 > j->rows)
+		r1 = j->rows;
+	for (int r = r0; r < r1; r++) {
+		float *d = j->dst + (size_t)r * j->n;
+
+		switch (j->op) {
+		case ROW_LN:
+			layer_norm(d, j->src + (size_t)r * j->n, j->w, j->b, j->n,
+			    j->eps);
+			break;
+		case ROW_ACT:
+			for (int i = 0; i < j->n; i++) {
+				float v = d[i] + (j->b ? j->b[i] : 0.0f);
+
+				d[i] = j->act ? gelu(v) : quick_gelu(v);
+			}
+			break;
+		case ROW_SOFTMAX: {
+			float mx = -INFINITY;
+			double sum = 0.0;
+
+			for (int i = 0; i < j->n; i++)
+				mx = d[i] > mx ? d[i] : mx;
+			for (int i = 0; i < j->n; i++) {
+				d[i] = expf(d[i] - mx);
+				sum += d[i];
+			}
+			for (int i = 0; i < j->n; i++)
+				d[i] = (float)(d[i] / sum);
+			break;
+		}
+		case ROW_BIAS:
+			for (int i = 0; i < j->n; i++)
+				d[i] += j->b[i];
+			break;
+		}
+	}
+}
+
+static void
+rows(struct clip *c, enum rowop op, float *dst, const float *src,
+    const float *w, const float *b, int n, int nrows, int act)
+{
+	struct rowjob j = { op, dst, src, w, b, n, nrows, act, c->hp.eps };
+
+	pool_run(c->pool, row_task, &j, (nrows + ROWS_PER_TASK - 1) / ROWS_PER_TASK);
+}
+
 void
 clip_encode(struct clip *c, const float *px, float *out)
 {
@@ -368,71 +443,48 @@ clip_encode(struct clip *c, const float *px, float *out)
 	for (size_t i = 0; i < (size_t)n * D; i++)
 		c->x[i] += c->pos[i];
 	if (c->pre_w)
-		for (int r = 0; r < n; r++)
-			layer_norm(c->x + (size_t)r * D, c->x + (size_t)r * D,
-			    c->pre_w, c->pre_b, D, hp->eps);
+		rows(c, ROW_LN, c->x, c->x, c->pre_w, c->pre_b, D, n, 0);
 
 	for (int l = 0; l < hp->depth; l++) {
 		const struct vblock *b = &c->blk[l];
 
-		for (int r = 0; r < n; r++)
-			layer_norm(c->h + (size_t)r * D, c->x + (size_t)r * D,
-			    b->ln1_w, b->ln1_b, D, hp->eps);
+		rows(c, ROW_LN, c->h, c->x, b->ln1_w, b->ln1_b, D, n, 0);
 		tensor_matmul(&b->q, c->h, n, c->q, c->mm_scratch, c->pool);
 		tensor_matmul(&b->k, c->h, n, c->k, c->mm_scratch, c->pool);
 		tensor_matmul(&b->v, c->h, n, c->v, c->mm_scratch, c->pool);
-		add_bias(c->q, b->q_b, n, D);
-		add_bias(c->k, b->k_b, n, D);
-		add_bias(c->v, b->v_b, n, D);
+		rows(c, ROW_BIAS, c->q, NULL, NULL, b->q_b, D, n, 0);
+		rows(c, ROW_BIAS, c->k, NULL, NULL, b->k_b, D, n, 0);
+		rows(c, ROW_BIAS, c->v, NULL, NULL, b->v_b, D, n, 0);
 		for (int h = 0; h < hp->n_head; h++) {
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n,
 			    hd, scale, c->q + h * hd, D, c->k + h * hd, D, 0.0f,
 			    c->att, n);
-			for (int r = 0; r < n; r++) {
-				float *a = c->att + (size_t)r * n, mx = -INFINITY;
-				double sum = 0.0;
-
-				for (int j = 0; j < n; j++)
-					mx = a[j] > mx ? a[j] : mx;
-				for (int j = 0; j < n; j++) {
-					a[j] = expf(a[j] - mx);
-					sum += a[j];
-				}
-				for (int j = 0; j < n; j++)
-					a[j] = (float)(a[j] / sum);
-			}
+			rows(c, ROW_SOFTMAX, c->att, NULL, NULL, NULL, n, n, 0);
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n,
 			    hd, n, 1.0f, c->att, n, c->v + h * hd, D, 0.0f,
 			    c->h + h * hd, D);
 		}
 		tensor_matmul(&b->o, c->h, n, c->q, c->mm_scratch, c->pool);
-		add_bias(c->q, b->o_b, n, D);
+		rows(c, ROW_BIAS, c->q, NULL, NULL, b->o_b, D, n, 0);
 		for (size_t i = 0; i < (size_t)n * D; i++)
 			c->x[i] += c->q[i];
 
-		for (int r = 0; r < n; r++)
-			layer_norm(c->h + (size_t)r * D, c->x + (size_t)r * D,
-			    b->ln2_w, b->ln2_b, D, hp->eps);
+		rows(c, ROW_LN, c->h, c->x, b->ln2_w, b->ln2_b, D, n, 0);
 		tensor_matmul(&b->up, c->h, n, c->ff, c->mm_scratch, c->pool);
-		add_bias(c->ff, b->up_b, n, hp->n_ff);
-		for (size_t i = 0; i < (size_t)n * hp->n_ff; i++)
-			c->ff[i] = hp->use_gelu ? gelu(c->ff[i]) : quick_gelu(c->ff[i]);
+		rows(c, ROW_ACT, c->ff, NULL, NULL, b->up_b, hp->n_ff, n, hp->use_gelu);
 		tensor_matmul(&b->down, c->ff, n, c->q, c->mm_scratch, c->pool);
-		add_bias(c->q, b->down_b, n, D);
+		rows(c, ROW_BIAS, c->q, NULL, NULL, b->down_b, D, n, 0);
 		for (size_t i = 0; i < (size_t)n * D; i++)
 			c->x[i] += c->q[i];
 	}
 	if (c->post_w)
-		for (int r = 0; r < n; r++)
-			layer_norm(c->x + (size_t)r * D, c->x + (size_t)r * D,
-			    c->post_w, c->post_b, D, hp->eps);
+		rows(c, ROW_LN, c->x, c->x, c->post_w, c->post_b, D, n, 0);
 
 	/* Patch positions only, then the projector. */
 	xp = c->x + (size_t)hp->has_class * D;
 	tensor_matmul(&c->mm0, xp, hp->n_patches, c->ff, c->mm_scratch, c->pool);
-	add_bias(c->ff, c->mm0_b, hp->n_patches, (int)c->mm0.ne1);
-	for (size_t i = 0; i < (size_t)hp->n_patches * c->mm0.ne1; i++)
-		c->ff[i] = gelu(c->ff[i]);
+	rows(c, ROW_ACT, c->ff, NULL, NULL, c->mm0_b, (int)c->mm0.ne1,
+	    hp->n_patches, 1);
 	tensor_matmul(&c->mm2, c->ff, hp->n_patches, out, c->mm_scratch, c->pool);
 	add_bias(out, c->mm2_b, hp->n_patches, hp->proj_dim);
 }

@@ -195,6 +195,23 @@ weights_lora(struct weights *w, const struct gguf *adapter, const char *name,
 	return 1;
 }
 
+int
+weights_to_f32(struct weights *w, struct tensor *t)
+{
+	float *buf;
+
+	if (t->type == DTYPE_F32)
+		return 0;
+	if ((buf = malloc((size_t)t->ne0 * t->ne1 * sizeof(float))) == NULL ||
+	    own(w, buf) == -1) {
+		free(buf);
+		return -1;
+	}
+	for (int64_t r = 0; r < t->ne1; r++)
+		weights_row(t, r, buf + r * t->ne0);
+	return tensor_view(t, DTYPE_F32, t->ne0, t->ne1, buf);
+}
+
 void
 weights_row(const struct tensor *t, int64_t r, float *out)
 {

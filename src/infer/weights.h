@@ -50,6 +50,12 @@ float	*weights_vector(struct weights *w, const char *name, int64_t n,
 int	weights_lora(struct weights *w, const struct gguf *adapter,
 	    const char *name, float scale, float alpha, struct tensor *t,
 	    char *err, size_t errsz);
+/*
+ * weights_to_f32 - replace t by a float copy that w owns (for weights that
+ * every call would otherwise dequantise again: the vision tower).  0, or
+ * -1 when out of memory (t unchanged).  F32 views are left as they are.
+ */
+int	weights_to_f32(struct weights *w, struct tensor *t);
 /* weights_row - dequantise row r of t into out (t->ne0 floats). */
 void	weights_row(const struct tensor *t, int64_t r, float *out);
 

@@ -48,3 +48,23 @@ for t in ("f32", "f16"):
 print("\nFor scale (DESIGN.md, llama.cpp 2026 build, 2 threads, this machine type): "
       "190 tok/s F32 and 330 tok/s F16 decoding, 2,700 tok/s on a 128-token prompt.")
 PYEOF
+
+# BIG=1: the bandwidth and sgemm targets.  A 7B-shaped decoder (dim 4096,
+# 32 heads, FFN 11008, vocab 32000) with 8 of its 32 layers (per-token
+# traffic and work scale with the layer count, so the fraction of the
+# bandwidth limit is the same) in Q8_0 and Q4_0, and a CLIP ViT-L/14-336
+# encoder in F16 (23 of 24 blocks run).  About 4 GB of temporary files.
+if [ "${BIG:-0}" = 1 ]; then
+	for t in q8_0 q4_0; do
+		"$PY" "$top/tests/tools/mkmodel.py" "$T/big-$t" --type "$t" --dim 4096 \
+			--layers 8 --heads 32 --ff 11008 --vocab-extra 31741 --untied
+		echo "-- 7B-shaped decoder, $t"
+		ENGINE_BENCH_LIMITS=1 "$bin" "$T/big-$t/llm.gguf" "$T/big-$t/mmproj.gguf" 2 16 32 |
+			grep -E 'decode|weights'
+		rm -rf "$T/big-$t"
+	done
+	"$PY" "$top/tests/tools/mkmodel.py" "$T/vitl" --type f16 --dim 4096 --layers 1 \
+		--heads 32 --ff 11008 --untied --vision 336,14,1024,16,4096,24,4096
+	echo "-- ViT-L/14-336 encoder, F16 (OpenBLAS ${OPENBLAS_CORETYPE:-auto})"
+	ENGINE_BENCH_LIMITS=1 "$bin" "$T/vitl/llm.gguf" "$T/vitl/mmproj.gguf" 2 16 4 | grep encoder
+fi
