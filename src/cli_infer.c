@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli_infer.h"
+#include "dicom/dcmbridge.h"
 #include "infer/blas.h"
 #include "infer/image.h"
 #include "infer/pipeline.h"
@@ -37,6 +38,44 @@ num(const char *s, int lo, int hi, int *out)
 		return -1;
 	*out = (int)v;
 	return 0;
+}
+
+/* is_dicom - a Part 10 file: "DICM" after the 128-byte preamble. */
+static int
+is_dicom(const char *path)
+{
+	char buf[132];
+	FILE *fp = fopen(path, "rb");
+	int yes;
+
+	if (fp == NULL)
+		return 0;
+	yes = fread(buf, 1, sizeof(buf), fp) == sizeof(buf) &&
+	    memcmp(buf + 128, "DICM", 4) == 0;
+	fclose(fp);
+	return yes;
+}
+
+/* read_view - a PNG, PGM or DICOM file as one grey view. */
+static struct image *
+read_view(const char *path, char *err, size_t errsz)
+{
+	unsigned char *px;
+	struct image *im;
+	int w, h;
+
+	if (!is_dicom(path))
+		return image_read(path, err, errsz);
+	if (dcm_read_grey(path, &px, &w, &h, err, errsz) == -1)
+		return NULL;
+	if ((im = image_new(w, h, 1)) == NULL) {
+		snprintf(err, errsz, "%s: out of memory", path);
+		free(px);
+		return NULL;
+	}
+	memcpy(im->px, px, (size_t)w * h);
+	free(px);
+	return im;
 }
 
 int
@@ -97,8 +136,9 @@ cli_infer(int argc, char *argv[])
 		return usage();
 	if (verbose)
 		fprintf(stderr, "OpenBLAS kernels: %s\n", blas_corename());
+	dcm_codecs_init();
 	for (int i = optind; i < argc; i++)
-		if ((views[nviews++] = image_read(argv[i], err, sizeof(err))) == NULL) {
+		if ((views[nviews++] = read_view(argv[i], err, sizeof(err))) == NULL) {
 			nviews--;
 			fprintf(stderr, "radscribe: %s\n", err);
 			goto out;

@@ -37,6 +37,17 @@ const char *const *dcm_default_sop_classes(void);
 int	dcm_file_meta(const char *path, struct instance_meta *m /* OUT */,
 	    char *err, size_t errsz);
 
+/* dcm_codecs_init - register the JPEG, JPEG-LS and RLE decoders (main, once). */
+void	dcm_codecs_init(void);
+/*
+ * dcm_read_grey - the first frame of a greyscale DICOM image as 8-bit grey:
+ * Modality LUT, the first VOI window or min-max, MONOCHROME1 inverted as
+ * displayed.  *px (OUT) is malloc'd, freed by the caller with free().
+ * 0, or -1 with err set.
+ */
+int	dcm_read_grey(const char *path, unsigned char **px, int *w, int *h,
+	    char *err, size_t errsz);
+
 /* ---- Storage SCP ---- */
 
 struct dcm_assoc_info {

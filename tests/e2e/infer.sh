@@ -4,7 +4,7 @@
 # reference (tests/ref) on tiny random model pairs; and bad model files.
 . "$(dirname "$0")/lib.sh"
 
-tap_plan 15
+tap_plan 17
 need "$RADSCRIBE"
 need_pydicom
 REF=$top_srcdir/tests/ref
@@ -129,6 +129,41 @@ if [ $rc -eq 1 ] && grep -q "lora_a is" <<<"$msg"; then
     tap_ok "an adapter for another model size: exit 1 naming the shapes ($msg)"
 else
     tap_fail "an adapter for another model size: exit 1 naming the shapes" "exit $rc: $msg"
+fi
+
+# DICOM views: the same pixels as DCMTK's dcmj2pnm renders with the same VOI
+# choice (first window, else min-max), seen through identical tokens.
+need dcmj2pnm dcml2pnm dcmdump
+d=$T/f32
+bad=
+for f in cr_chest_fuji_mono1_10bit_explicit-le.dcm cr_hip_fuji_mono2_10bit_rle.dcm \
+         cr-sc_chest_siim_mono2_8bit_jpeg-baseline.dcm cr_hip_fuji_mono2_10bit_jpegls-lossless.dcm; do
+    copy_shared "dicom-samples/$f" "$T/dcm" || bad="$bad $f(copy)"
+    src=$T/dcm/$f
+    if dcmdump +P 0028,1050 "$src" | grep -q WindowCenter; then voi=+Wi; arg=1; else voi=+Wm; arg=; fi
+    # dcmj2pnm has no JPEG-LS decoder; dcml2pnm is its JPEG-LS twin.
+    tool=dcmj2pnm
+    case $f in *jpegls*) tool=dcml2pnm ;; esac
+    $tool +on $voi $arg "$src" "$T/dcm/$f.png" 2>/dev/null || bad="$bad $f($tool)"
+    a=$("$RADSCRIBE" infer -v --model "$d/llm.gguf" --mmproj "$d/mmproj.gguf" --max-tokens 6 \
+        "$src" 2>&1 >/dev/null | sed -n 's/^generated ids: *//p')
+    b=$("$RADSCRIBE" infer -v --model "$d/llm.gguf" --mmproj "$d/mmproj.gguf" --max-tokens 6 \
+        "$T/dcm/$f.png" 2>&1 >/dev/null | sed -n 's/^generated ids: *//p')
+    [ -n "$a" ] && [ "$a" = "$b" ] || bad="$bad $f($a|$b)"
+done
+if [ -z "$bad" ]; then
+    tap_ok "DICOM views (explicit LE MONOCHROME1, RLE, JPEG baseline, JPEG-LS) decode as dcmj2pnm renders them"
+else
+    tap_fail "DICOM views decode as dcmj2pnm renders them" "$bad"
+fi
+copy_shared dicom-samples/cr_chest_philips_mono1_15bit_j2k-lossy.dcm "$T/dcm"
+msg=$("$RADSCRIBE" infer --model "$d/llm.gguf" --mmproj "$d/mmproj.gguf" \
+    "$T/dcm/cr_chest_philips_mono1_15bit_j2k-lossy.dcm" 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && grep -q "cannot decode transfer syntax JPEG 2000" <<<"$msg"; then
+    tap_ok "a JPEG 2000 view: exit 1 naming the transfer syntax"
+else
+    tap_fail "a JPEG 2000 view: exit 1 naming the transfer syntax" "exit $rc: $msg"
 fi
 
 # Bad model files: a clear error, exit status 1, no crash.
