@@ -242,7 +242,8 @@ llama_load(const struct gguf *g, struct pool *p, int n_ctx, int n_batch,
 	m->att_out = fbuf((size_t)n_batch * hp->n_embd);
 	m->hb = fbuf((size_t)n_batch * hp->n_ff);
 	m->hb2 = fbuf((size_t)n_batch * max_sz((size_t)hp->n_ff, (size_t)hp->n_vocab));
-	m->att = fbuf((size_t)hp->n_head * n_ctx);
+	/* Per-head score rows when decoding; a batch's scores when prefilling. */
+	m->att = fbuf(max_sz((size_t)hp->n_head, (size_t)n_batch) * n_ctx);
 	m->mm_scratch = mm ? fbuf(mm / sizeof(float) + 1) : NULL;
 	if (!m->x || !m->xb || !m->q || !m->k || !m->v || !m->att_out ||
 	    !m->hb || !m->hb2 || !m->att || (mm && !m->mm_scratch)) {
@@ -481,6 +482,48 @@ attn_head(void *arg, int64_t h, int thread)
 	}
 }
 
+/*
+ * attn_batch - causal attention for a batch of n positions, head by head
+ * through sgemm: scores = Q K^T over the whole cache, masked, softmaxed,
+ * times V.  For prefill (the image alone is hundreds of positions).
+ */
+static void
+attn_batch(struct llama *m, struct llama_kv *kv, int layer, int n, int pos0)
+{
+	const struct llama_hparams *hp = &m->hp;
+	int hd = m->head_dim, len = pos0 + n, group = hp->n_head / hp->n_head_kv;
+	size_t base = (size_t)layer * m->n_ctx * m->kv_dim;
+	float scale = 1.0f / sqrtf((float)hd);
+
+	for (int h = 0; h < hp->n_head; h++) {
+		const float *K = kv->k + base + (size_t)(h / group) * hd;
+		const float *V = kv->v + base + (size_t)(h / group) * hd;
+
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, len, hd,
+		    scale, m->q + (size_t)h * hd, hp->n_embd, K, m->kv_dim, 0.0f,
+		    m->att, len);
+		for (int r = 0; r < n; r++) {
+			float *a = m->att + (size_t)r * len, mx = -INFINITY;
+			int upto = pos0 + r + 1;	/* causal */
+			double sum = 0.0;
+
+			for (int p = 0; p < upto; p++)
+				mx = a[p] > mx ? a[p] : mx;
+			for (int p = 0; p < upto; p++) {
+				a[p] = expf(a[p] - mx);
+				sum += a[p];
+			}
+			for (int p = 0; p < upto; p++)
+				a[p] = (float)(a[p] / sum);
+			for (int p = upto; p < len; p++)
+				a[p] = 0.0f;
+		}
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hd, len,
+		    1.0f, m->att, len, V, m->kv_dim, 0.0f,
+		    m->att_out + (size_t)h * hd, hp->n_embd);
+	}
+}
+
 static int
 eval_batch(struct llama *m, struct llama_kv *kv, const float *in, int n,
     float *logits)
@@ -510,7 +553,10 @@ eval_batch(struct llama *m, struct llama_kv *kv, const float *in, int n,
 			memcpy(kv->v + base + (size_t)(pos0 + r) * m->kv_dim,
 			    m->v + (size_t)r * m->kv_dim, m->kv_dim * sizeof(float));
 		}
-		pool_run(m->pool, attn_head, &at, hp->n_head);
+		if (n == 1)
+			pool_run(m->pool, attn_head, &at, hp->n_head);
+		else
+			attn_batch(m, kv, l, n, pos0);
 		matmul(m, &L->wo, m->att_out, n, m->xb);
 		for (size_t i = 0; i < (size_t)n * d; i++)
 			m->x[i] += m->xb[i];
