@@ -16,6 +16,8 @@
 #include "infer/tensor.h"
 #include "infer/weights.h"
 
+#define MAXDIM	(1u << 20)	/* sanity bound on every size key */
+
 struct vblock {
 	const float	*ln1_w, *ln1_b, *ln2_w, *ln2_b;
 	const float	*q_b, *k_b, *v_b, *o_b, *up_b, *down_b;
@@ -33,27 +35,6 @@ struct clip {
 	/* scratch */
 	float	*x, *h, *q, *k, *v, *ff, *att, *patches, *mm_scratch, *proj;
 };
-
-static float *
-fbuf(size_t n)
-{
-	return aligned_alloc(64, ((n * sizeof(float) + 63) / 64) * 64);
-}
-
-static int
-need_u32(const struct gguf *g, const char *key, int *out, char *err,
-    size_t errsz)
-{
-	uint32_t v;
-
-	if (gguf_get_u32(g, key, &v) != GGUF_OK || v == 0 || v > (1u << 20)) {
-		snprintf(err, errsz, "key '%s' missing, of the wrong type or out "
-		    "of range", key);
-		return -1;
-	}
-	*out = (int)v;
-	return 0;
-}
 
 const struct clip_hparams *
 clip_hparams(const struct clip *c)
@@ -141,19 +122,22 @@ clip_load(const struct gguf *g, struct pool *p, char *err, size_t errsz)
 		snprintf(err, errsz, "clip.projector_type must be 'mlp'");
 		goto fail;
 	}
-	if (need_u32(g, "clip.vision.image_size", &hp->image_size, err, errsz) ||
-	    need_u32(g, "clip.vision.patch_size", &hp->patch_size, err, errsz) ||
-	    need_u32(g, "clip.vision.embedding_length", &hp->n_embd, err, errsz) ||
-	    need_u32(g, "clip.vision.feed_forward_length", &hp->n_ff, err, errsz) ||
-	    need_u32(g, "clip.vision.attention.head_count", &hp->n_head, err, errsz) ||
-	    need_u32(g, "clip.vision.block_count", &hp->n_layer, err, errsz))
+	if (weights_key_u32(g, "clip.vision.image_size", MAXDIM, 0,
+	    &hp->image_size, err, errsz) ||
+	    weights_key_u32(g, "clip.vision.patch_size", MAXDIM, 0,
+	    &hp->patch_size, err, errsz) ||
+	    weights_key_u32(g, "clip.vision.embedding_length", MAXDIM, 0,
+	    &hp->n_embd, err, errsz) ||
+	    weights_key_u32(g, "clip.vision.feed_forward_length", MAXDIM, 0,
+	    &hp->n_ff, err, errsz) ||
+	    weights_key_u32(g, "clip.vision.attention.head_count", MAXDIM, 0,
+	    &hp->n_head, err, errsz) ||
+	    weights_key_u32(g, "clip.vision.block_count", MAXDIM, 0,
+	    &hp->n_layer, err, errsz))
 		goto fail;
-	if (gguf_get_f32(g, "clip.vision.attention.layer_norm_epsilon",
-	    &hp->eps) != GGUF_OK) {
-		snprintf(err, errsz, "key 'clip.vision.attention.layer_norm_epsilon' "
-		    "missing or of the wrong type");
+	if (weights_key_f32(g, "clip.vision.attention.layer_norm_epsilon", 0,
+	    &hp->eps, err, errsz))
 		goto fail;
-	}
 	hp->use_gelu = 0;
 	if (gguf_find_key(g, "clip.use_gelu") >= 0 &&
 	    gguf_get_bool(g, "clip.use_gelu", &hp->use_gelu) != GGUF_OK) {
@@ -286,16 +270,16 @@ clip_load(const struct gguf *g, struct pool *p, char *err, size_t errsz)
 		mm = n > mm ? n : mm;
 	}
 	n = (size_t)hp->n_pos;
-	c->x = fbuf(n * hp->n_embd);
-	c->h = fbuf(n * hp->n_embd);
-	c->q = fbuf(n * hp->n_embd);
-	c->k = fbuf(n * hp->n_embd);
-	c->v = fbuf(n * hp->n_embd);
-	c->ff = fbuf(n * (size_t)(hp->n_ff > hidden ? hp->n_ff : hidden));
-	c->att = fbuf(n * n);
-	c->patches = fbuf((size_t)hp->n_patches * c->patch.ne0);
-	c->proj = fbuf((size_t)hp->n_patches * hp->n_embd);
-	c->mm_scratch = mm ? fbuf(mm / sizeof(float) + 1) : NULL;
+	c->x = weights_falloc(n * hp->n_embd);
+	c->h = weights_falloc(n * hp->n_embd);
+	c->q = weights_falloc(n * hp->n_embd);
+	c->k = weights_falloc(n * hp->n_embd);
+	c->v = weights_falloc(n * hp->n_embd);
+	c->ff = weights_falloc(n * (size_t)(hp->n_ff > hidden ? hp->n_ff : hidden));
+	c->att = weights_falloc(n * n);
+	c->patches = weights_falloc((size_t)hp->n_patches * c->patch.ne0);
+	c->proj = weights_falloc((size_t)hp->n_patches * hp->n_embd);
+	c->mm_scratch = mm ? weights_falloc(mm / sizeof(float) + 1) : NULL;
 	if (!c->x || !c->h || !c->q || !c->k || !c->v || !c->ff || !c->att ||
 	    !c->patches || !c->proj || (mm && !c->mm_scratch)) {
 		snprintf(err, errsz, "out of memory for scratch buffers");

@@ -17,6 +17,8 @@
 #include "infer/tensor.h"
 #include "infer/weights.h"
 
+#define MAXDIM	(1u << 30)	/* sanity bound on every size key */
+
 struct layer {
 	const float	*attn_norm, *ffn_norm;
 	struct tensor	 wq, wk, wv, wo, gate, up, down;
@@ -39,56 +41,6 @@ struct llama_kv {
 	int			 pos;
 	float			*k, *v;		/* n_layer x n_ctx x kv_dim */
 };
-
-static int
-get_u32(const struct gguf *g, const char *key, int *out, int optional,
-    char *err, size_t errsz)
-{
-	uint32_t v;
-
-	switch (gguf_get_u32(g, key, &v)) {
-	case GGUF_OK:
-		if (v == 0 || v > (1u << 30)) {
-			snprintf(err, errsz, "key '%s': value %u out of range",
-			    key, v);
-			return -1;
-		}
-		*out = (int)v;
-		return 0;
-	case GGUF_ENOKEY:
-		if (optional)
-			return 1;
-		snprintf(err, errsz, "missing key '%s'", key);
-		return -1;
-	default:
-		snprintf(err, errsz, "key '%s': wrong type", key);
-		return -1;
-	}
-}
-
-static int
-get_f32(const struct gguf *g, const char *key, float *out, int optional,
-    char *err, size_t errsz)
-{
-	switch (gguf_get_f32(g, key, out)) {
-	case GGUF_OK:
-		return 0;
-	case GGUF_ENOKEY:
-		if (optional)
-			return 1;
-		snprintf(err, errsz, "missing key '%s'", key);
-		return -1;
-	default:
-		snprintf(err, errsz, "key '%s': wrong type", key);
-		return -1;
-	}
-}
-
-static float *
-fbuf(size_t n)
-{
-	return aligned_alloc(64, ((n * sizeof(float) + 63) / 64) * 64);
-}
 
 const struct llama_hparams *
 llama_hparams(const struct llama *m)
@@ -144,19 +96,25 @@ llama_load(const struct gguf *g, struct pool *p, int n_ctx, int n_batch,
 		    "'llama'", arch ? arch : "(none)");
 		goto fail;
 	}
-	if (get_u32(g, "llama.embedding_length", &hp->n_embd, 0, err, errsz) ||
-	    get_u32(g, "llama.block_count", &hp->n_layer, 0, err, errsz) ||
-	    get_u32(g, "llama.feed_forward_length", &hp->n_ff, 0, err, errsz) ||
-	    get_u32(g, "llama.attention.head_count", &hp->n_head, 0, err, errsz) ||
-	    get_u32(g, "llama.context_length", &hp->n_ctx_train, 0, err, errsz) ||
-	    get_f32(g, "llama.attention.layer_norm_rms_epsilon", &hp->rms_eps, 0,
-	    err, errsz))
+	if (weights_key_u32(g, "llama.embedding_length", MAXDIM, 0, &hp->n_embd,
+	    err, errsz) ||
+	    weights_key_u32(g, "llama.block_count", MAXDIM, 0, &hp->n_layer, err,
+	    errsz) ||
+	    weights_key_u32(g, "llama.feed_forward_length", MAXDIM, 0, &hp->n_ff,
+	    err, errsz) ||
+	    weights_key_u32(g, "llama.attention.head_count", MAXDIM, 0,
+	    &hp->n_head, err, errsz) ||
+	    weights_key_u32(g, "llama.context_length", MAXDIM, 0,
+	    &hp->n_ctx_train, err, errsz) ||
+	    weights_key_f32(g, "llama.attention.layer_norm_rms_epsilon", 0,
+	    &hp->rms_eps, err, errsz))
 		goto fail;
 	hp->n_head_kv = hp->n_head;
 	hp->rope_base = 10000.0f;
-	if (get_u32(g, "llama.attention.head_count_kv", &hp->n_head_kv, 1, err,
-	    errsz) < 0 || get_f32(g, "llama.rope.freq_base", &hp->rope_base, 1,
-	    err, errsz) < 0)
+	if (weights_key_u32(g, "llama.attention.head_count_kv", MAXDIM, 1,
+	    &hp->n_head_kv, err, errsz) < 0 ||
+	    weights_key_f32(g, "llama.rope.freq_base", 1, &hp->rope_base, err,
+	    errsz) < 0)
 		goto fail;
 	if (hp->n_embd % hp->n_head != 0 || hp->n_head % hp->n_head_kv != 0) {
 		snprintf(err, errsz, "head counts %d/%d do not divide "
@@ -166,8 +124,8 @@ llama_load(const struct gguf *g, struct pool *p, int n_ctx, int n_batch,
 	m->head_dim = hp->n_embd / hp->n_head;
 	m->kv_dim = m->head_dim * hp->n_head_kv;
 	hp->n_rot = m->head_dim;
-	if ((rc = get_u32(g, "llama.rope.dimension_count", &hp->n_rot, 1, err,
-	    errsz)) < 0)
+	if ((rc = weights_key_u32(g, "llama.rope.dimension_count", MAXDIM, 1,
+	    &hp->n_rot, err, errsz)) < 0)
 		goto fail;
 	if (hp->n_rot > m->head_dim || hp->n_rot % 2 != 0) {
 		snprintf(err, errsz, "llama.rope.dimension_count %d does not fit "
@@ -234,17 +192,18 @@ llama_load(const struct gguf *g, struct pool *p, int n_ctx, int n_batch,
 	}
 	m->n_ctx = n_ctx;
 	m->n_batch = n_batch;
-	m->x = fbuf((size_t)n_batch * hp->n_embd);
-	m->xb = fbuf((size_t)n_batch * hp->n_embd);
-	m->q = fbuf((size_t)n_batch * hp->n_embd);
-	m->k = fbuf((size_t)n_batch * m->kv_dim);
-	m->v = fbuf((size_t)n_batch * m->kv_dim);
-	m->att_out = fbuf((size_t)n_batch * hp->n_embd);
-	m->hb = fbuf((size_t)n_batch * hp->n_ff);
-	m->hb2 = fbuf((size_t)n_batch * max_sz((size_t)hp->n_ff, (size_t)hp->n_vocab));
+	m->x = weights_falloc((size_t)n_batch * hp->n_embd);
+	m->xb = weights_falloc((size_t)n_batch * hp->n_embd);
+	m->q = weights_falloc((size_t)n_batch * hp->n_embd);
+	m->k = weights_falloc((size_t)n_batch * m->kv_dim);
+	m->v = weights_falloc((size_t)n_batch * m->kv_dim);
+	m->att_out = weights_falloc((size_t)n_batch * hp->n_embd);
+	m->hb = weights_falloc((size_t)n_batch * hp->n_ff);
+	m->hb2 = weights_falloc((size_t)n_batch *
+	    max_sz((size_t)hp->n_ff, (size_t)hp->n_vocab));
 	/* Per-head score rows when decoding; a batch's scores when prefilling. */
-	m->att = fbuf(max_sz((size_t)hp->n_head, (size_t)n_batch) * n_ctx);
-	m->mm_scratch = mm ? fbuf(mm / sizeof(float) + 1) : NULL;
+	m->att = weights_falloc(max_sz((size_t)hp->n_head, (size_t)n_batch) * n_ctx);
+	m->mm_scratch = mm ? weights_falloc(mm / sizeof(float) + 1) : NULL;
 	if (!m->x || !m->xb || !m->q || !m->k || !m->v || !m->att_out ||
 	    !m->hb || !m->hb2 || !m->att || (mm && !m->mm_scratch)) {
 		snprintf(err, errsz, "out of memory for scratch buffers");
@@ -273,11 +232,9 @@ llama_lora(struct llama *m, const struct gguf *adapter, float scale, char *err,
 		    "adapter.type 'lora')");
 		return -1;
 	}
-	if (gguf_find_key(adapter, "adapter.lora.alpha") >= 0 &&
-	    gguf_get_f32(adapter, "adapter.lora.alpha", &alpha) != GGUF_OK) {
-		snprintf(err, errsz, "key 'adapter.lora.alpha': wrong type");
+	if (weights_key_f32(adapter, "adapter.lora.alpha", 1, &alpha, err,
+	    errsz) < 0)
 		return -1;
-	}
 	for (int64_t i = 0; i < gguf_n_tensors(adapter); i++) {
 		const char *tn = gguf_tensor(adapter, i)->name;
 		size_t len = strlen(tn);
@@ -327,7 +284,8 @@ llama_kv_new(const struct llama *m)
 	if (kv == NULL)
 		return NULL;
 	kv->m = m;
-	if ((kv->k = fbuf(n)) == NULL || (kv->v = fbuf(n)) == NULL) {
+	if ((kv->k = weights_falloc(n)) == NULL ||
+	    (kv->v = weights_falloc(n)) == NULL) {
 		llama_kv_free(kv);
 		return NULL;
 	}
@@ -396,7 +354,7 @@ rms_norm(float *o, const float *x, const float *w, int n, float eps)
 		o[i] = x[i] * scale * w[i];
 }
 
-/* rope - llama.cpp's NORM mode: pairs (0,1), (2,3), ... of the first n_rot dims. */
+/* rope - llama.cpp NORM mode: pairs (0,1), (2,3)... of the first n_rot dims */
 static void
 rope(float *v, int n_heads, int head_dim, int n_rot, int pos, float base)
 {

@@ -98,8 +98,8 @@ fail:
 	return NULL;
 }
 
-static int
-argmax(const float *v, int n)
+int
+sample_argmax(const float *v, int n)
 {
 	int best = 0;
 
@@ -109,11 +109,11 @@ argmax(const float *v, int n)
 	return best;
 }
 
-/* log_softmax_at - log p(token) for each of the k best tokens of v. */
+/* log_norm - log of the softmax denominator of v: log p(t) = v[t] - it. */
 static double
 log_norm(const float *v, int n)
 {
-	float mx = v[argmax(v, n)];
+	float mx = v[sample_argmax(v, n)];
 	double sum = 0.0;
 
 	for (int i = 0; i < n; i++)
@@ -149,7 +149,7 @@ greedy(struct sample *s, const struct tokenizer *t, int max_new, int32_t *out)
 	int n = 0;
 
 	while (n < max_new) {
-		int tok = argmax(b->logits, s->n_vocab);
+		int tok = sample_argmax(b->logits, s->n_vocab);
 
 		if (tokenizer_is_eog(t, tok))
 			break;

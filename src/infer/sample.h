@@ -16,6 +16,9 @@
 
 struct sample;
 
+/* sample_argmax - index of the largest of v[0..n) (the first on a tie). */
+int	sample_argmax(const float *v, int n);
+
 /* sample_new - state for up to beams beams and max_new tokens on model m. */
 struct sample *sample_new(struct llama *m, int beams, int max_new);
 void	sample_free(struct sample *s);

@@ -27,7 +27,7 @@
 /* one row's dot product: w a row of the stored type, x floats or act */
 typedef float (*dot_fn)(const void *w, const void *x, int64_t n);
 /* a row's dequantisation to floats */
-typedef void (*deq_fn)(const void *w, float *y, int64_t n);
+typedef void (*deq_fn)(enum dtype t, const void *w, float *y, int64_t n);
 
 #define MATMUL_MIN_N	4		/* below this, non-F32 uses matvec */
 #define MATMUL_BLOCK	(2048 * 1024)	/* floats per dequantised block */
@@ -128,9 +128,12 @@ dot_f32_c(const void *w_, const void *x_, int64_t n)
 	    ((acc[2] + acc[6]) + (acc[3] + acc[7]));
 }
 
-/* dot_f16_c - fp16 row, converted on the fly */
-static float
-dot_f16_c(const void *w_, const void *x_, int64_t n)
+/*
+ * dot_u16_c - a 16-bit float row (fp16 or bf16, by cvt), converted on the
+ * fly.  Inlined with a constant cvt, so each type gets its own loop.
+ */
+static inline __attribute__((always_inline)) float
+dot_u16_c(const void *w_, const void *x_, int64_t n, float (*cvt)(uint16_t))
 {
 	const uint16_t *w = w_;
 	const float *x = x_;
@@ -139,29 +142,25 @@ dot_f16_c(const void *w_, const void *x_, int64_t n)
 
 	for (; i + 8 <= n; i += 8)
 		for (int k = 0; k < 8; k++)
-			acc[k] += quant_fp16_to_f32(w[i + k]) * x[i + k];
+			acc[k] += cvt(w[i + k]) * x[i + k];
 	for (; i < n; i++)
-		acc[0] += quant_fp16_to_f32(w[i]) * x[i];
+		acc[0] += cvt(w[i]) * x[i];
 	return ((acc[0] + acc[4]) + (acc[1] + acc[5])) +
 	    ((acc[2] + acc[6]) + (acc[3] + acc[7]));
 }
 
-/* dot_bf16_c - bf16 row, converted on the fly */
+/* dot_f16_c - fp16 row */
 static float
-dot_bf16_c(const void *w_, const void *x_, int64_t n)
+dot_f16_c(const void *w, const void *x, int64_t n)
 {
-	const uint16_t *w = w_;
-	const float *x = x_;
-	float acc[8] = { 0 };
-	int64_t i = 0;
+	return dot_u16_c(w, x, n, quant_fp16_to_f32);
+}
 
-	for (; i + 8 <= n; i += 8)
-		for (int k = 0; k < 8; k++)
-			acc[k] += quant_bf16_to_f32(w[i + k]) * x[i + k];
-	for (; i < n; i++)
-		acc[0] += quant_bf16_to_f32(w[i]) * x[i];
-	return ((acc[0] + acc[4]) + (acc[1] + acc[5])) +
-	    ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+/* dot_bf16_c - bf16 row */
+static float
+dot_bf16_c(const void *w, const void *x, int64_t n)
+{
+	return dot_u16_c(w, x, n, quant_bf16_to_f32);
 }
 
 /* dot_q8_0_c - ggml_vec_dot_q8_0_q8_0, scalar */
@@ -264,37 +263,9 @@ dot_q4_k_c(const void *w_, const void *act, int64_t n)
 
 /* deq_c - the portable dequantiser is quant.c's */
 static void
-deq_f16_c(const void *w, float *y, int64_t n)
+deq_c(enum dtype t, const void *w, float *y, int64_t n)
 {
-	quant_dequantize_row(DTYPE_F16, w, y, n);
-}
-
-/* deq_bf16_c - portable bf16 row */
-static void
-deq_bf16_c(const void *w, float *y, int64_t n)
-{
-	quant_dequantize_row(DTYPE_BF16, w, y, n);
-}
-
-/* deq_q8_0_c - portable Q8_0 row */
-static void
-deq_q8_0_c(const void *w, float *y, int64_t n)
-{
-	quant_dequantize_row(DTYPE_Q8_0, w, y, n);
-}
-
-/* deq_q4_0_c - portable Q4_0 row */
-static void
-deq_q4_0_c(const void *w, float *y, int64_t n)
-{
-	quant_dequantize_row(DTYPE_Q4_0, w, y, n);
-}
-
-/* deq_q4_k_c - portable Q4_K row */
-static void
-deq_q4_k_c(const void *w, float *y, int64_t n)
-{
-	quant_dequantize_row(DTYPE_Q4_K, w, y, n);
+	quant_dequantize_row(t, w, y, n);
 }
 
 /* ---------------------------------------------------------------- AVX2 */
@@ -362,9 +333,12 @@ ld_bf16(const uint16_t *p)
 	    _mm_loadu_si128((const __m128i *)p)), 16));
 }
 
-/* dot_f16_avx2 - fp16 row via vcvtph2ps */
-AVX2 static float
-dot_f16_avx2(const void *w_, const void *x_, int64_t n)
+/*
+ * dot_u16_avx2 - fp16 (vcvtph2ps) or bf16 (widened by a shift) rows; the
+ * flag is a constant where it is inlined, so each type gets its own loop.
+ */
+AVX2 static inline __attribute__((always_inline)) float
+dot_u16_avx2(const void *w_, const void *x_, int64_t n, int bf16)
 {
 	const uint16_t *w = w_;
 	const float *x = x_;
@@ -372,50 +346,36 @@ dot_f16_avx2(const void *w_, const void *x_, int64_t n)
 	int64_t i = 0;
 	float s;
 
+#define LD(p) (bf16 ? ld_bf16(p) : ld_f16(p))
 	for (; i + 32 <= n; i += 32) {
-		a0 = _mm256_fmadd_ps(ld_f16(w + i), _mm256_loadu_ps(x + i), a0);
-		a1 = _mm256_fmadd_ps(ld_f16(w + i + 8),
-		    _mm256_loadu_ps(x + i + 8), a1);
-		a2 = _mm256_fmadd_ps(ld_f16(w + i + 16),
-		    _mm256_loadu_ps(x + i + 16), a2);
-		a3 = _mm256_fmadd_ps(ld_f16(w + i + 24),
-		    _mm256_loadu_ps(x + i + 24), a3);
+		a0 = _mm256_fmadd_ps(LD(w + i), _mm256_loadu_ps(x + i), a0);
+		a1 = _mm256_fmadd_ps(LD(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
+		a2 = _mm256_fmadd_ps(LD(w + i + 16), _mm256_loadu_ps(x + i + 16),
+		    a2);
+		a3 = _mm256_fmadd_ps(LD(w + i + 24), _mm256_loadu_ps(x + i + 24),
+		    a3);
 	}
 	for (; i + 8 <= n; i += 8)
-		a0 = _mm256_fmadd_ps(ld_f16(w + i), _mm256_loadu_ps(x + i), a0);
+		a0 = _mm256_fmadd_ps(LD(w + i), _mm256_loadu_ps(x + i), a0);
+#undef LD
 	s = hsum8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
 	for (; i < n; i++)
-		s += h2f(w[i]) * x[i];
+		s += (bf16 ? quant_bf16_to_f32(w[i]) : h2f(w[i])) * x[i];
 	return s;
 }
 
-/* dot_bf16_avx2 - bf16 row widened by a shift */
+/* dot_f16_avx2 - fp16 row */
 AVX2 static float
-dot_bf16_avx2(const void *w_, const void *x_, int64_t n)
+dot_f16_avx2(const void *w, const void *x, int64_t n)
 {
-	const uint16_t *w = w_;
-	const float *x = x_;
-	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-	int64_t i = 0;
-	float s;
+	return dot_u16_avx2(w, x, n, 0);
+}
 
-	for (; i + 32 <= n; i += 32) {
-		a0 = _mm256_fmadd_ps(ld_bf16(w + i), _mm256_loadu_ps(x + i),
-		    a0);
-		a1 = _mm256_fmadd_ps(ld_bf16(w + i + 8),
-		    _mm256_loadu_ps(x + i + 8), a1);
-		a2 = _mm256_fmadd_ps(ld_bf16(w + i + 16),
-		    _mm256_loadu_ps(x + i + 16), a2);
-		a3 = _mm256_fmadd_ps(ld_bf16(w + i + 24),
-		    _mm256_loadu_ps(x + i + 24), a3);
-	}
-	for (; i + 8 <= n; i += 8)
-		a0 = _mm256_fmadd_ps(ld_bf16(w + i), _mm256_loadu_ps(x + i),
-		    a0);
-	s = hsum8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-	for (; i < n; i++)
-		s += quant_bf16_to_f32(w[i]) * x[i];
-	return s;
+/* dot_bf16_avx2 - bf16 row */
+AVX2 static float
+dot_bf16_avx2(const void *w, const void *x, int64_t n)
+{
+	return dot_u16_avx2(w, x, n, 1);
 }
 
 /* isum_q8 - int32x8 partial sums of 32 signed x 32 signed bytes */
@@ -600,30 +560,24 @@ dot_q4_k_avx2(const void *w_, const void *act, int64_t n)
 	return hsum8(_mm256_add_ps(a0, a1)) - hsum8(mv);
 }
 
-/* deq_f16_avx2 - fp16 row to floats */
+/* deq_u16_avx2 - fp16 or bf16 row to floats (the type says which) */
 AVX2 static void
-deq_f16_avx2(const void *w_, float *y, int64_t n)
+deq_u16_avx2(enum dtype t, const void *w_, float *y, int64_t n)
 {
 	const uint16_t *w = w_;
 	int64_t i = 0;
 
-	for (; i + 8 <= n; i += 8)
-		_mm256_storeu_ps(y + i, ld_f16(w + i));
-	for (; i < n; i++)
-		y[i] = h2f(w[i]);
-}
-
-/* deq_bf16_avx2 - bf16 row to floats */
-AVX2 static void
-deq_bf16_avx2(const void *w_, float *y, int64_t n)
-{
-	const uint16_t *w = w_;
-	int64_t i = 0;
-
-	for (; i + 8 <= n; i += 8)
-		_mm256_storeu_ps(y + i, ld_bf16(w + i));
-	for (; i < n; i++)
-		y[i] = quant_bf16_to_f32(w[i]);
+	if (t == DTYPE_BF16) {
+		for (; i + 8 <= n; i += 8)
+			_mm256_storeu_ps(y + i, ld_bf16(w + i));
+		for (; i < n; i++)
+			y[i] = quant_bf16_to_f32(w[i]);
+	} else {
+		for (; i + 8 <= n; i += 8)
+			_mm256_storeu_ps(y + i, ld_f16(w + i));
+		for (; i < n; i++)
+			y[i] = h2f(w[i]);
+	}
 }
 
 /* st_i8x8 - 8 int8 at p times d, stored as floats */
@@ -637,10 +591,11 @@ st_i8x8(float *y, const void *p, __m256 d)
 
 /* deq_q8_0_avx2 - q * d, as dequantize_row_q8_0 */
 AVX2 static void
-deq_q8_0_avx2(const void *w_, float *y, int64_t n)
+deq_q8_0_avx2(enum dtype type, const void *w_, float *y, int64_t n)
 {
 	const struct dtype_block_q8_0 *w = w_;
 
+	(void)type;
 	for (int64_t b = 0; b < n / DTYPE_QK8_0; b++, y += 32) {
 		__m256 d = _mm256_set1_ps(h2f(w[b].d));
 
@@ -651,11 +606,12 @@ deq_q8_0_avx2(const void *w_, float *y, int64_t n)
 
 /* deq_q4_0_avx2 - (q - 8) * d, as dequantize_row_q4_0 */
 AVX2 static void
-deq_q4_0_avx2(const void *w_, float *y, int64_t n)
+deq_q4_0_avx2(enum dtype type, const void *w_, float *y, int64_t n)
 {
 	const struct dtype_block_q4_0 *w = w_;
 	uint8_t t[32];
 
+	(void)type;
 	for (int64_t b = 0; b < n / DTYPE_QK4_0; b++, y += 32) {
 		__m256 d = _mm256_set1_ps(h2f(w[b].d));
 
@@ -668,12 +624,13 @@ deq_q4_0_avx2(const void *w_, float *y, int64_t n)
 
 /* deq_q4_k_avx2 - d1 * q - m1 (a multiply, then a subtract: no FMA) */
 AVX2 static void
-deq_q4_k_avx2(const void *w_, float *y, int64_t n)
+deq_q4_k_avx2(enum dtype type, const void *w_, float *y, int64_t n)
 {
 	const struct dtype_block_q4_k *w = w_;
 	const __m256i m4 = _mm256_set1_epi8(0x0F);
 	uint8_t t[64];
 
+	(void)type;
 	for (int64_t i = 0; i < n / DTYPE_QK_K; i++) {
 		__m256 vsc, vm;
 
@@ -804,8 +761,8 @@ pick_deq(enum dtype t)
 #if HAVE_X86
 	if (tensor_get_isa() == TENSOR_ISA_AVX2) {
 		switch (t) {
-		case DTYPE_F16:		return deq_f16_avx2;
-		case DTYPE_BF16:	return deq_bf16_avx2;
+		case DTYPE_F16:
+		case DTYPE_BF16:	return deq_u16_avx2;
 		case DTYPE_Q8_0:	return deq_q8_0_avx2;
 		case DTYPE_Q4_0:	return deq_q4_0_avx2;
 		case DTYPE_Q4_K:	return deq_q4_k_avx2;
@@ -814,15 +771,7 @@ pick_deq(enum dtype t)
 		return NULL;
 	}
 #endif
-	switch (t) {
-	case DTYPE_F16:		return deq_f16_c;
-	case DTYPE_BF16:	return deq_bf16_c;
-	case DTYPE_Q8_0:	return deq_q8_0_c;
-	case DTYPE_Q4_0:	return deq_q4_0_c;
-	case DTYPE_Q4_K:	return deq_q4_k_c;
-	case DTYPE_F32:		break;
-	}
-	return NULL;
+	return t == DTYPE_F32 ? NULL : deq_c;
 }
 
 /* is_int - types whose kernels take Q8_0 activations */
@@ -968,7 +917,7 @@ dq_task(void *arg, int64_t task, int thread)
 	if (b > j->nrows)
 		b = j->nrows;
 	for (int64_t r = a; r < b; r++)
-		j->deq((const char *)j->W->data +
+		j->deq(j->W->type, (const char *)j->W->data +
 		    (size_t)(j->r0 + r) * j->W->row_bytes,
 		    j->dst + r * j->W->ne0, j->W->ne0);
 }

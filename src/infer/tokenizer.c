@@ -1118,55 +1118,6 @@ spm_add(struct work *w, int32_t left, int32_t right)
 	heap_push(w, &b);
 }
 
-/* spm_tokenize - llm_tokenizer_spm_session::tokenize on buf[0..n) */
-static void
-spm_tokenize(struct work *w, size_t n)
-{
-	const struct tokenizer *t = w->t;
-	struct bigram b;
-	int32_t nsym, i, id;
-	uint32_t j;
-
-	nsym = split_chars(w, n);
-	if (nsym == 0)
-		return;
-	w->nheap = 0;
-	for (i = 1; i < nsym; i++)
-		spm_add(w, i - 1, i);
-	while (w->nheap > 0) {
-		struct sym *l, *r;
-
-		heap_pop(w, &b);
-		l = &w->sym[b.left];
-		r = &w->sym[b.right];
-		if (l->n == 0 || r->n == 0 || l->n + r->n != b.size)
-			continue;
-		l->n += r->n;
-		r->n = 0;
-		l->next = r->next;
-		if (r->next >= 0)
-			w->sym[r->next].prev = b.left;
-		spm_add(w, l->prev, b.left);
-		spm_add(w, b.left, l->next);
-	}
-	/*
-	 * resegment: a merged symbol is always a token (it was only queued
-	 * because it was), so rev_merge never applies; a lone character
-	 * that is no token goes out as byte tokens.
-	 */
-	for (i = 0; i != -1; i = w->sym[i].next) {
-		const struct sym *s = &w->sym[i];
-
-		id = lookup(t, w->buf + s->text, s->n);
-		if (id >= 0) {
-			emit(w, id);
-			continue;
-		}
-		for (j = 0; j < s->n; j++)
-			emit(w, t->byte_tok[(unsigned char)w->buf[s->text + j]]);
-	}
-}
-
 /* bpe_add - llm_tokenizer_bpe_session::add_new_bigram */
 static void
 bpe_add(struct work *w, int32_t left, int32_t right)
@@ -1189,12 +1140,75 @@ bpe_add(struct work *w, int32_t left, int32_t right)
 	heap_push(w, &b);
 }
 
+/*
+ * merge - the loop SPM and BPE share: queue every adjacent pair that add
+ * accepts, then repeatedly join the best pair and queue its new
+ * neighbours.  A popped pair whose sides changed since it was queued is
+ * stale and skipped (llama.cpp compares the joined length the same way).
+ */
+typedef void (*bigram_add_fn)(struct work *, int32_t, int32_t);
+
+static void
+merge(struct work *w, int32_t nsym, bigram_add_fn add)
+{
+	struct bigram b;
+
+	w->nheap = 0;
+	for (int32_t i = 1; i < nsym; i++)
+		add(w, i - 1, i);
+	while (w->nheap > 0) {
+		struct sym *l, *r;
+
+		heap_pop(w, &b);
+		l = &w->sym[b.left];
+		r = &w->sym[b.right];
+		if (l->n == 0 || r->n == 0 || l->n + r->n != b.size)
+			continue;
+		l->n += r->n;
+		r->n = 0;
+		l->next = r->next;
+		if (r->next >= 0)
+			w->sym[r->next].prev = b.left;
+		add(w, l->prev, b.left);
+		add(w, b.left, l->next);
+	}
+}
+
+/* spm_tokenize - llm_tokenizer_spm_session::tokenize on buf[0..n) */
+static void
+spm_tokenize(struct work *w, size_t n)
+{
+	const struct tokenizer *t = w->t;
+	int32_t nsym, i, id;
+	uint32_t j;
+
+	nsym = split_chars(w, n);
+	if (nsym == 0)
+		return;
+	merge(w, nsym, spm_add);
+	/*
+	 * resegment: a merged symbol is always a token (it was only queued
+	 * because it was), so rev_merge never applies; a lone character
+	 * that is no token goes out as byte tokens.
+	 */
+	for (i = 0; i != -1; i = w->sym[i].next) {
+		const struct sym *s = &w->sym[i];
+
+		id = lookup(t, w->buf + s->text, s->n);
+		if (id >= 0) {
+			emit(w, id);
+			continue;
+		}
+		for (j = 0; j < s->n; j++)
+			emit(w, t->byte_tok[(unsigned char)w->buf[s->text + j]]);
+	}
+}
+
 /* bpe_word - byte-encode one pre-tokenized word and merge it by rank */
 static void
 bpe_word(struct work *w, const uint32_t *c, size_t nc)
 {
 	const struct tokenizer *t = w->t;
-	struct bigram b;
 	size_t n = 0, i, k;
 	int32_t nsym, s, id;
 	char u[4];
@@ -1207,26 +1221,7 @@ bpe_word(struct work *w, const uint32_t *c, size_t nc)
 			    w->buf + n);
 	}
 	nsym = split_chars(w, n);
-	w->nheap = 0;
-	for (s = 1; s < nsym; s++)
-		bpe_add(w, s - 1, s);
-	while (w->nheap > 0) {
-		struct sym *l, *r;
-
-		heap_pop(w, &b);
-		l = &w->sym[b.left];
-		r = &w->sym[b.right];
-		/* same as llama.cpp's text comparison: see spm_tokenize */
-		if (l->n == 0 || r->n == 0 || l->n + r->n != b.size)
-			continue;
-		l->n += r->n;
-		r->n = 0;
-		l->next = r->next;
-		if (r->next >= 0)
-			w->sym[r->next].prev = b.left;
-		bpe_add(w, l->prev, b.left);
-		bpe_add(w, b.left, l->next);
-	}
+	merge(w, nsym, bpe_add);
 	for (s = 0; s < nsym; s++) {
 		const struct sym *y = &w->sym[s];
 

@@ -212,6 +212,52 @@ weights_to_f32(struct weights *w, struct tensor *t)
 	return tensor_view(t, DTYPE_F32, t->ne0, t->ne1, buf);
 }
 
+/* key_status - the shared part of the two key getters. */
+static int
+key_status(int rc, const char *key, int optional, char *err, size_t errsz)
+{
+	if (rc == GGUF_OK)
+		return 0;
+	if (rc == GGUF_ENOKEY) {
+		if (optional)
+			return 1;
+		snprintf(err, errsz, "missing key '%s'", key);
+	} else
+		snprintf(err, errsz, "key '%s': wrong type", key);
+	return -1;
+}
+
+int
+weights_key_u32(const struct gguf *g, const char *key, uint32_t max,
+    int optional, int *out, char *err, size_t errsz)
+{
+	uint32_t v;
+	int rc = key_status(gguf_get_u32(g, key, &v), key, optional, err, errsz);
+
+	if (rc != 0)
+		return rc;
+	if (v == 0 || v > max) {
+		snprintf(err, errsz, "key '%s': value %u out of range 1..%u", key,
+		    v, max);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+int
+weights_key_f32(const struct gguf *g, const char *key, int optional,
+    float *out, char *err, size_t errsz)
+{
+	return key_status(gguf_get_f32(g, key, out), key, optional, err, errsz);
+}
+
+float *
+weights_falloc(size_t n)
+{
+	return aligned_alloc(64, ((n * sizeof(float) + 63) / 64) * 64);
+}
+
 void
 weights_row(const struct tensor *t, int64_t r, float *out)
 {

@@ -56,6 +56,18 @@ int	weights_lora(struct weights *w, const struct gguf *adapter,
  * -1 when out of memory (t unchanged).  F32 views are left as they are.
  */
 int	weights_to_f32(struct weights *w, struct tensor *t);
+/*
+ * weights_key_u32 / weights_key_f32 - a model hyperparameter: 0 and *out
+ * set; 1 when absent and optional (*out untouched); -1 with "missing key
+ * 'K'", "key 'K': wrong type" or (u32) "value out of range" (not in
+ * 1..max) in err.
+ */
+int	weights_key_u32(const struct gguf *g, const char *key, uint32_t max,
+	    int optional, int *out /* OUT */, char *err, size_t errsz);
+int	weights_key_f32(const struct gguf *g, const char *key, int optional,
+	    float *out /* OUT */, char *err, size_t errsz);
+/* weights_falloc - n floats, 64-byte aligned, for scratch; free() them. */
+float	*weights_falloc(size_t n);
 /* weights_row - dequantise row r of t into out (t->ne0 floats). */
 void	weights_row(const struct tensor *t, int64_t r, float *out);
 

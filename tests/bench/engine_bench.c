@@ -22,6 +22,7 @@
 #include "infer/gguf.h"
 #include "infer/llama.h"
 #include "infer/pool.h"
+#include "infer/sample.h"
 #include "infer/tensor.h"
 
 static double
@@ -158,11 +159,8 @@ main(int argc, char *argv[])
 		best_pf = t < best_pf ? t : best_pf;
 		t = now();
 		for (int i = 0; i < nd; i++) {
-			int32_t tok = 0;
+			int32_t tok = sample_argmax(logits, hp->n_vocab);
 
-			for (int v = 1; v < hp->n_vocab; v++)
-				if (logits[v] > logits[tok])
-					tok = v;
 			llama_embed(m, &tok, 1, x);
 			llama_eval(m, kv, x, 1, logits);
 		}

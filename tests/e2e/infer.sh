@@ -20,6 +20,37 @@ Image.fromarray(r.integers(0, 256, (120, 100), dtype=np.uint8)).save(sys.argv[1]
 Image.fromarray(r.integers(0, 256, (90, 130), dtype=np.uint8)).save(sys.argv[1] + "/b.png")
 PYEOF
 
+# expect_refusal DESCRIPTION PATTERN ARGS...: `radscribe infer ARGS` exits
+# 1 with an error matching PATTERN (grep -E).
+expect_refusal() {
+    local what=$1 pat=$2 msg rc
+    shift 2
+    msg=$("$RADSCRIBE" infer "$@" 2>&1)
+    rc=$?
+    if [ $rc -eq 1 ] && grep -qE "$pat" <<<"$msg"; then
+        tap_ok "$what ($msg)"
+    else
+        tap_fail "$what" "exit $rc: $msg"
+    fi
+}
+
+# ref_greedy DIR ERRFILE [LORA]: the numpy reference's 12 greedy tokens for
+# the pair in DIR, with the prompt ids radscribe printed (-v) in ERRFILE and
+# the two views a.png and b.png preprocessed by the numpy twin.
+ref_greedy() {
+    local d=$1 pre post mean std
+    pre=$(sed -n 's/^prompt ids (before image): //p' "$2" | tr ' ' ,)
+    post=$(sed -n 's/^prompt ids (after image): //p' "$2" | tr ' ' ,)
+    read -r mean std < <("$PY" -c "
+import sys; sys.path.insert(0, '$top_srcdir/models/convert'); import gguf
+r = gguf.GGUFReader('$d/mmproj.gguf')
+print(','.join(map(str, r.get('clip.vision.image_mean'))), ','.join(map(str, r.get('clip.vision.image_std'))))")
+    "$PY" "$REF/preprocess.py" --size 32 --mean "$mean" --std "$std" \
+        --f32 "$d/px.f32" "$d/px.rgb" "$T/a.png" "$T/b.png"
+    "$PY" "$REF/model.py" greedy "$d/llm.gguf" "$d/mmproj.gguf" \
+        "$d/px.f32" "$pre" "$post" 12 ${3:+"$3"}
+}
+
 # check_greedy NAME MKMODEL-OPTIONS: C greedy tokens == numpy greedy tokens.
 check_greedy() {
     local d=$T/$1
@@ -29,20 +60,9 @@ check_greedy() {
         --prompt "Findings?" --max-tokens 12 "$T/a.png" "$T/b.png" \
         > "$d/out.txt" 2> "$d/err.txt"
     local rc=$?
-    local pre post gen
-    pre=$(sed -n 's/^prompt ids (before image): //p' "$d/err.txt" | tr ' ' ,)
-    post=$(sed -n 's/^prompt ids (after image): //p' "$d/err.txt" | tr ' ' ,)
+    local gen want
     gen=$(sed -n 's/^generated ids: *//p' "$d/err.txt" | tr ' ' ,)
-    # Mean and std of this mmproj, for the reference preprocessing.
-    read -r mean std < <("$PY" -c "
-import sys; sys.path.insert(0, '$top_srcdir/models/convert'); import gguf
-r = gguf.GGUFReader('$d/mmproj.gguf')
-print(','.join(map(str, r.get('clip.vision.image_mean'))), ','.join(map(str, r.get('clip.vision.image_std'))))")
-    "$PY" "$REF/preprocess.py" --size 32 --mean "$mean" --std "$std" \
-        --f32 "$d/px.f32" "$d/px.rgb" "$T/a.png" "$T/b.png"
-    local want
-    want=$("$PY" "$REF/model.py" greedy "$d/llm.gguf" "$d/mmproj.gguf" \
-        "$d/px.f32" "$pre" "$post" 12)
+    want=$(ref_greedy "$d" "$d/err.txt")
     if [ $rc -eq 0 ] && [ -n "$gen" ] && [ "$gen" = "$want" ]; then
         tap_ok "$*: greedy tokens equal the numpy reference ($gen)"
     else
@@ -93,18 +113,9 @@ d=$T/lora
 rc=$?
 "$RADSCRIBE" infer -v --model "$d/llm.gguf" --mmproj "$d/mmproj.gguf" \
     --prompt "Findings?" --max-tokens 12 "$T/a.png" "$T/b.png" > "$d/base.txt" 2> "$d/base.err"
-pre=$(sed -n 's/^prompt ids (before image): //p' "$d/err.txt" | tr ' ' ,)
-post=$(sed -n 's/^prompt ids (after image): //p' "$d/err.txt" | tr ' ' ,)
 gen=$(sed -n 's/^generated ids: *//p' "$d/err.txt" | tr ' ' ,)
 base=$(sed -n 's/^generated ids: *//p' "$d/base.err" | tr ' ' ,)
-read -r mean std < <("$PY" -c "
-import sys; sys.path.insert(0, '$top_srcdir/models/convert'); import gguf
-r = gguf.GGUFReader('$d/mmproj.gguf')
-print(','.join(map(str, r.get('clip.vision.image_mean'))), ','.join(map(str, r.get('clip.vision.image_std'))))")
-"$PY" "$REF/preprocess.py" --size 32 --mean "$mean" --std "$std" --f32 "$d/px.f32" \
-    "$d/px.rgb" "$T/a.png" "$T/b.png"
-want=$("$PY" "$REF/model.py" greedy "$d/llm.gguf" "$d/mmproj.gguf" "$d/px.f32" \
-    "$pre" "$post" 12 "$d/lora.gguf")
+want=$(ref_greedy "$d" "$d/err.txt" "$d/lora.gguf")
 if [ $rc -eq 0 ] && [ -n "$gen" ] && [ "$gen" = "$want" ]; then
     tap_ok "LoRA (rank 4, q, v and output): greedy tokens equal the numpy merge ($gen)"
 else
@@ -115,21 +126,13 @@ if [ -n "$base" ] && [ "$base" != "$gen" ]; then
 else
     tap_fail "the adapter changes the output" "with: $gen" "without: $base"
 fi
-msg=$("$RADSCRIBE" infer --model "$d/llm.gguf" --mmproj "$d/mmproj.gguf" --lora "$d/llm.gguf" "$T/a.png" 2>&1)
-rc=$?
-if [ $rc -eq 1 ] && grep -q "not a LoRA adapter" <<<"$msg"; then
-    tap_ok "a model file given as adapter: exit 1 ($msg)"
-else
-    tap_fail "a model file given as adapter: exit 1" "exit $rc: $msg"
-fi
+expect_refusal "a model file given as adapter: exit 1" \
+    "not a LoRA adapter" \
+    --model "$d/llm.gguf" --mmproj "$d/mmproj.gguf" --lora "$d/llm.gguf" "$T/a.png"
 "$PY" "$MK" "$T/lora64" --untied --seed 22 --lora 4 --dim 128 >/dev/null
-msg=$("$RADSCRIBE" infer --model "$d/llm.gguf" --mmproj "$d/mmproj.gguf" --lora "$T/lora64/lora.gguf" "$T/a.png" 2>&1)
-rc=$?
-if [ $rc -eq 1 ] && grep -q "lora_a is" <<<"$msg"; then
-    tap_ok "an adapter for another model size: exit 1 naming the shapes ($msg)"
-else
-    tap_fail "an adapter for another model size: exit 1 naming the shapes" "exit $rc: $msg"
-fi
+expect_refusal "an adapter for another model size: exit 1 naming the shapes" \
+    "lora_a is" \
+    --model "$d/llm.gguf" --mmproj "$d/mmproj.gguf" --lora "$T/lora64/lora.gguf" "$T/a.png"
 
 # DICOM views: the same pixels as DCMTK's dcmj2pnm renders with the same VOI
 # choice (first window, else min-max), seen through identical tokens.
@@ -157,31 +160,18 @@ else
     tap_fail "DICOM views decode as dcmj2pnm renders them" "$bad"
 fi
 copy_shared dicom-samples/cr_chest_philips_mono1_15bit_j2k-lossy.dcm "$T/dcm"
-msg=$("$RADSCRIBE" infer --model "$d/llm.gguf" --mmproj "$d/mmproj.gguf" \
-    "$T/dcm/cr_chest_philips_mono1_15bit_j2k-lossy.dcm" 2>&1)
-rc=$?
-if [ $rc -eq 1 ] && grep -q "cannot decode transfer syntax JPEG 2000" <<<"$msg"; then
-    tap_ok "a JPEG 2000 view: exit 1 naming the transfer syntax"
-else
-    tap_fail "a JPEG 2000 view: exit 1 naming the transfer syntax" "exit $rc: $msg"
-fi
+expect_refusal "a JPEG 2000 view: exit 1 naming the transfer syntax" \
+    "cannot decode transfer syntax JPEG 2000" \
+    --model "$d/llm.gguf" --mmproj "$d/mmproj.gguf" "$T/dcm/cr_chest_philips_mono1_15bit_j2k-lossy.dcm"
 
 # Bad model files: a clear error, exit status 1, no crash.
 head -c 5000 "$d/llm.gguf" > "$T/trunc.gguf"
-msg=$("$RADSCRIBE" infer --model "$T/trunc.gguf" --mmproj "$d/mmproj.gguf" "$T/a.png" 2>&1)
-rc=$?
-if [ $rc -eq 1 ] && grep -qi "trunc\|past end\|extends" <<<"$msg"; then
-    tap_ok "truncated LLM file: exit 1 with a clear error ($msg)"
-else
-    tap_fail "truncated LLM file: exit 1 with a clear error" "exit $rc: $msg"
-fi
-msg=$("$RADSCRIBE" infer --model "$d/mmproj.gguf" --mmproj "$d/llm.gguf" "$T/a.png" 2>&1)
-rc=$?
-if [ $rc -eq 1 ] && grep -q "architecture" <<<"$msg"; then
-    tap_ok "files swapped: exit 1 naming the architecture ($msg)"
-else
-    tap_fail "files swapped: exit 1 naming the architecture" "exit $rc: $msg"
-fi
+expect_refusal "truncated LLM file: exit 1 with a clear error" \
+    "[Tt]runcated|past the end|extends" \
+    --model "$T/trunc.gguf" --mmproj "$d/mmproj.gguf" "$T/a.png"
+expect_refusal "files swapped: exit 1 naming the architecture" \
+    "architecture" \
+    --model "$d/mmproj.gguf" --mmproj "$d/llm.gguf" "$T/a.png"
 msg=$("$RADSCRIBE" infer --model "$d/llm.gguf" --mmproj "$T/f16/mmproj.gguf" "$T/a.png" 2>&1)
 rc=$?
 if [ $rc -eq 0 ] || [ $rc -eq 1 ]; then

@@ -21,6 +21,7 @@
 #include "infer/gguf.h"
 #include "infer/llama.h"
 #include "infer/pool.h"
+#include "infer/sample.h"
 
 static char dir[256];
 static const char *top;
@@ -90,17 +91,6 @@ close_enough(const char *what, const float *a, const float *b, size_t n,
 	if (worst > tol * scale)
 		fail_msg("%s: element %zu is %g, reference %g (max |ref| %g, "
 		    "tolerance %g)", what, at, a[at], b[at], scale, tol);
-}
-
-static int
-argmax(const float *v, int n)
-{
-	int best = 0;
-
-	for (int i = 1; i < n; i++)
-		if (v[i] > v[best])
-			best = i;
-	return best;
 }
 
 /* check_pair - one generated model against the reference. */
@@ -188,7 +178,7 @@ check_pair(const char *name, const char *opts, double tol, int exact_tokens)
 	llama_embed(m, post, 2, x + (size_t)(2 + ch->n_patches) * lh->n_embd);
 	assert_int_equal(llama_eval(m, kv, x, 4 + ch->n_patches, logits), 0);
 	for (int i = 0; i < NGEN; i++) {
-		toks[i] = argmax(logits, lh->n_vocab);
+		toks[i] = sample_argmax(logits, lh->n_vocab);
 		llama_embed(m, &toks[i], 1, x);
 		assert_int_equal(llama_eval(m, kv, x, 1, logits), 0);
 	}
