@@ -23,6 +23,7 @@
 #include "db.h"
 #include "dicom/dcmbridge.h"
 #include "events.h"
+#include "infer/blas.h"
 #include "log.h"
 #include "queue.h"
 #include "receive.h"
@@ -311,7 +312,7 @@ main(int argc, char *argv[])
 	static struct app app;
 	const char *conf_path = DEFAULT_CONF;
 	int ch, foreground = 0, check = 0, sig, left;
-	char err[1024];
+	char err[1024], blas_why[256];
 	struct db *db;
 	struct dcm_scp *scp;
 	struct dcm_scp_params sp;
@@ -334,6 +335,8 @@ main(int argc, char *argv[])
 		}
 	if (optind != argc)
 		usage();
+	/* Before any matrix is touched: OpenBLAS reads the variable at load. */
+	blas_reexec(argv, blas_why, sizeof(blas_why));
 
 	if (conf_load(conf_path, &app.conf, err, sizeof(err)) == -1) {
 		fprintf(stderr, "radscribed: %s\n", err);
@@ -353,6 +356,11 @@ main(int argc, char *argv[])
 	}
 
 	log_init("radscribed", foreground, app.conf.log_level);
+	if (blas_why[0] != '\0')
+		log_warn("%s: re-exec failed, running slow kernels", blas_why);
+	log_info("OpenBLAS kernels: %s%s", blas_corename(),
+	    getenv("RADSCRIBE_BLAS_REEXEC") ? " (OPENBLAS_CORETYPE set by "
+	    "radscribed)" : "");
 	if (dcm_init(err, sizeof(err)) == -1)
 		fatal("%s", err);
 	if ((app.sp = spool_open(app.conf.spool_dir, err, sizeof(err))) == NULL)

@@ -4,12 +4,30 @@
 # restart.
 . "$(dirname "$0")/lib.sh"
 
-tap_plan 10
+tap_plan 12
 need "$RADSCRIBED" "$RADSCRIBE" storescu echoscu dcmdump sqlite3
 need_pydicom
 
 write_conf signals "allow = ECHOSCU" "allow = STORESCU" "shutdown_timeout = 10"
+# An admin's OPENBLAS_CORETYPE is kept (no re-exec); the log names the kernels.
+OPENBLAS_CORETYPE=Prescott start_daemon || tap_bail_rest "radscribed did not start"
+if grep -q "OpenBLAS kernels: Prescott$" "$DLOG"; then
+    tap_ok "admin-set OPENBLAS_CORETYPE is respected and logged"
+else
+    tap_fail "admin-set OPENBLAS_CORETYPE is respected and logged" "$(grep OpenBLAS "$DLOG")"
+fi
+stop_daemon 15 >/dev/null
 start_daemon || tap_bail_rest "radscribed did not start"
+k=$(sed -n 's/.*OpenBLAS kernels: \([A-Za-z0-9]*\).*/\1/p' "$DLOG" | tail -n 1)
+case $k in
+Prescott|Core2|Penryn|Nehalem|Atom|Sandybridge|Barcelona|Unknown|"")
+    if grep -q avx2 /proc/cpuinfo; then
+        tap_fail "start-up logs vector kernels on an AVX2 CPU" "kernels: '$k'"
+    else
+        tap_ok "start-up logs the OpenBLAS kernels ($k; CPU without AVX2)"
+    fi ;;
+*)  tap_ok "start-up logs vector OpenBLAS kernels ($k)" ;;
+esac
 
 # 1-2: idle SIGTERM
 stop_daemon 15
