@@ -96,7 +96,7 @@ cli_infer(int argc, char *argv[])
 	};
 	struct pipeline_config cfg = { NULL, NULL, NULL, NULL, 0.0f, 256, 1, 2, 0 };
 	char *end;
-	const char *prompt = DEFAULT_PROMPT;
+	const char *prompt = NULL;
 	struct image *views[16];
 	struct pipeline *p = NULL;
 	struct pipeline_stats st;
@@ -147,6 +147,10 @@ cli_infer(int argc, char *argv[])
 		fprintf(stderr, "radscribe: %s\n", err);
 		goto out;
 	}
+	/* The model's own Findings prompt when it has one. */
+	if (prompt == NULL &&
+	    (prompt = pipeline_model_str(p, "radscribe.prompt.findings")) == NULL)
+		prompt = DEFAULT_PROMPT;
 	if ((text = malloc((size_t)cfg.max_tokens * 64 + 1)) == NULL)
 		goto out;
 	if (pipeline_run(p, (const struct image *const *)views, nviews, prompt,

@@ -17,7 +17,13 @@
 #include "xmem.h"
 
 
-enum conf_type { T_INT, T_STR, T_AET, T_LISTEN, T_LOGLEVEL, T_ALLOW, T_SOPCLASS };
+enum conf_type { T_INT, T_STR, T_OPTSTR, T_AET, T_LISTEN, T_LOGLEVEL, T_ALLOW,
+	T_SOPCLASS, T_ARCHIVE, T_REDRAFT, T_SRCLASS };
+
+/* T_OPTSTR keys have this default: unset (NULL), yet not repeatable. */
+static const char unset[] = "";
+static const char *const redraft_names[] = { "redraft", "ignore", NULL };
+static const char *const srclass_names[] = { "basic", "enhanced", "comprehensive", NULL };
 
 struct conf_key {
 	const char	*name;
@@ -42,6 +48,29 @@ static const struct conf_key keys[] = {
 	{ "log_level",		T_LOGLEVEL, "info",		0, 0,	  OFF(log_level) },
 	{ "allow",		T_ALLOW,    NULL,		0, 0,	  0 },
 	{ "accept_sop_class",	T_SOPCLASS, NULL,		0, 0,	  0 },
+	{ "model",		T_OPTSTR,   unset,		0, 0,	  OFF(model) },
+	{ "mmproj",		T_OPTSTR,   unset,		0, 0,	  OFF(mmproj) },
+	{ "findings_model",	T_OPTSTR,   unset,		0, 0,	  OFF(findings.model) },
+	{ "findings_mmproj",	T_OPTSTR,   unset,		0, 0,	  OFF(findings.mmproj) },
+	{ "findings_prompt",	T_OPTSTR,   unset,		0, 0,	  OFF(findings.prompt) },
+	{ "findings_max_tokens", T_INT,	    "128",		1, 2048,  OFF(findings.max_tokens) },
+	{ "impression_model",	T_OPTSTR,   unset,		0, 0,	  OFF(impression.model) },
+	{ "impression_mmproj",	T_OPTSTR,   unset,		0, 0,	  OFF(impression.mmproj) },
+	{ "impression_prompt",	T_OPTSTR,   unset,		0, 0,	  OFF(impression.prompt) },
+	{ "impression_max_tokens", T_INT,   "64",		1, 2048,  OFF(impression.max_tokens) },
+	{ "prompt_layout",	T_OPTSTR,   unset,		0, 0,	  OFF(prompt_layout) },
+	{ "beams",		T_INT,	    "1",		1, 8,	  OFF(beams) },
+	{ "threads",		T_INT,	    "2",		1, 256,	  OFF(threads) },
+	{ "redraft",		T_REDRAFT,  "redraft",		0, 0,	  OFF(redraft) },
+	{ "sr_template",	T_OPTSTR,   unset,		0, 0,	  OFF(sr_template) },
+	{ "sr_sop_class",	T_SRCLASS,  "basic",		0, 0,	  OFF(sr_sop_class) },
+	{ "sr_series_number",	T_INT,	    "9901",		1, 2147483647, OFF(sr_series_number) },
+	{ "sr_series_description", T_STR,   "radscribe draft report, not verified", 0, 0, OFF(sr_series_description) },
+	{ "uid_root",		T_OPTSTR,   unset,		0, 0,	  OFF(uid_root) },
+	{ "archive",		T_ARCHIVE,  NULL,		0, 0,	  0 },
+	{ "send_retry_min",	T_INT,	    "10",		1, 86400, OFF(send_retry_min) },
+	{ "send_retry_max",	T_INT,	    "600",		1, 86400, OFF(send_retry_max) },
+	{ "send_max_age",	T_INT,	    "259200",		60, 31536000, OFF(send_max_age) },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -126,6 +155,61 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
 		free(*(char **)((char *)c + k->off));
 		*(char **)((char *)c + k->off) = p;
 		return 0;
+	case T_OPTSTR:
+		if (v == unset)
+			return 0;
+		if (*v == '\0')
+			return seterr(err, errsz, path, line, "%s: empty value",
+			    k->name);
+		p = xstrdup(v);
+		free(*(char **)((char *)c + k->off));
+		*(char **)((char *)c + k->off) = p;
+		return 0;
+	case T_REDRAFT:
+	case T_SRCLASS: {
+		const char *const *names = k->type == T_REDRAFT ? redraft_names :
+		    srclass_names;
+
+		for (int i = 0; names[i] != NULL; i++)
+			if (strcmp(v, names[i]) == 0) {
+				*(int *)((char *)c + k->off) = i;
+				return 0;
+			}
+		return seterr(err, errsz, path, line, "%s: \"%s\" is not one "
+		    "of %s%s%s%s%s", k->name, v, names[0], ", ", names[1],
+		    names[2] ? ", " : "", names[2] ? names[2] : "");
+	}
+	case T_ARCHIVE: {
+		char name[64], ae[64], host[256], extra[2];
+		long port;
+		int nf = sscanf(v, "%63s %63s %255s %ld %1s", name, ae, host,
+		    &port, extra);
+		struct conf_archive *a;
+
+		if (nf != 4)
+			return seterr(err, errsz, path, line, "archive: expected "
+			    "NAME AE_TITLE HOST PORT, got \"%s\"", v);
+		if (!aet_valid(ae))
+			return seterr(err, errsz, path, line,
+			    "archive: \"%s\" is not an AE title", ae);
+		if (port < 1 || port > 65535)
+			return seterr(err, errsz, path, line,
+			    "archive: bad port %ld (1..65535)", port);
+		for (size_t i = 0; i < c->narchives; i++)
+			if (strcmp(c->archives[i].name, name) == 0)
+				return seterr(err, errsz, path, line,
+				    "archive: name \"%s\" used twice (line %d)",
+				    name, c->archives[i].line);
+		c->archives = xrealloc(c->archives,
+		    (c->narchives + 1) * sizeof(*c->archives));
+		a = &c->archives[c->narchives++];
+		a->name = xstrdup(name);
+		memcpy(a->ae, ae, strlen(ae) + 1);
+		a->host = xstrdup(host);
+		a->port = (int)port;
+		a->line = line;
+		return 0;
+	}
 	case T_AET:
 		if (!aet_valid(v))
 			return seterr(err, errsz, path, line,
@@ -270,6 +354,20 @@ conf_load(const char *path, struct conf *c, char *err, size_t errsz)
 		snprintf(err, errsz, "%s: read error: %s", path, strerror(errno));
 		goto out;
 	}
+	if (c->send_retry_min > c->send_retry_max) {
+		snprintf(err, errsz, "%s: send_retry_min (%d) is above "
+		    "send_retry_max (%d)", path, c->send_retry_min,
+		    c->send_retry_max);
+		goto out;
+	}
+	if ((c->model == NULL) != (c->mmproj == NULL) ||
+	    (c->findings.model == NULL) != (c->findings.mmproj == NULL) ||
+	    (c->impression.model == NULL) != (c->impression.mmproj == NULL)) {
+		snprintf(err, errsz, "%s: a model and its mmproj go together "
+		    "(model/mmproj, findings_model/findings_mmproj, "
+		    "impression_model/impression_mmproj)", path);
+		goto out;
+	}
 	rc = 0;
 out:
 	free(line);
@@ -293,6 +391,15 @@ conf_fini(struct conf *c)
 	for (size_t i = 0; i < c->nsop_classes; i++)
 		free(c->sop_classes[i].value);
 	free(c->sop_classes);
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].type == T_OPTSTR)
+			free(*(char **)((char *)c + keys[i].off));
+	free(c->sr_series_description);
+	for (size_t i = 0; i < c->narchives; i++) {
+		free(c->archives[i].name);
+		free(c->archives[i].host);
+	}
+	free(c->archives);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -310,6 +417,31 @@ conf_print(const struct conf *c, FILE *fp)
 		case T_STR:
 			fprintf(fp, "%s = %s\n", k->name,
 			    *(char *const *)((const char *)c + k->off));
+			break;
+		case T_OPTSTR: {
+			const char *v = *(char *const *)((const char *)c + k->off);
+
+			if (v != NULL)
+				fprintf(fp, "%s = %s\n", k->name, v);
+			else
+				fprintf(fp, "# %s: not set\n", k->name);
+			break;
+		}
+		case T_REDRAFT:
+			fprintf(fp, "%s = %s\n", k->name, redraft_names[c->redraft]);
+			break;
+		case T_SRCLASS:
+			fprintf(fp, "%s = %s\n", k->name,
+			    srclass_names[c->sr_sop_class]);
+			break;
+		case T_ARCHIVE:
+			if (c->narchives == 0)
+				fprintf(fp, "# archive: none, reports are kept "
+				    "but not sent\n");
+			for (size_t j = 0; j < c->narchives; j++)
+				fprintf(fp, "archive = %s %s %s %d\n",
+				    c->archives[j].name, c->archives[j].ae,
+				    c->archives[j].host, c->archives[j].port);
 			break;
 		case T_AET:
 			fprintf(fp, "%s = %s\n", k->name,

@@ -27,6 +27,26 @@ struct conf_allow {
 	int	 line;
 };
 
+/* An archive the reports are sent to: archive = NAME AE_TITLE HOST PORT. */
+struct conf_archive {
+	char	*name;
+	char	 ae[CONF_AET_MAX + 1];
+	char	*host;
+	int	 port;
+	int	 line;
+};
+
+enum conf_redraft { CONF_REDRAFT, CONF_IGNORE };
+enum conf_sr_class { CONF_SR_BASIC, CONF_SR_ENHANCED, CONF_SR_COMPREHENSIVE };
+
+/* Model settings of one report section; NULL strings: not set. */
+struct conf_section {
+	char	*model;		/* LLM GGUF */
+	char	*mmproj;	/* vision projector GGUF */
+	char	*prompt;	/* NULL: the model file's, else built-in */
+	int	 max_tokens;
+};
+
 struct conf {
 	char			*path;
 	char			 ae_title[CONF_AET_MAX + 1];
@@ -45,6 +65,31 @@ struct conf {
 	size_t			 nallow;
 	struct conf_item	*sop_classes;	/* empty: the built-in list */
 	size_t			 nsop_classes;
+
+	/* report drafting; model/mmproj apply to both sections unless a
+	 * section names its own; all NULL: the default model */
+	char			*model;
+	char			*mmproj;
+	struct conf_section	 findings;
+	struct conf_section	 impression;
+	char			*prompt_layout;
+	int			 beams;
+	int			 threads;
+	enum conf_redraft	 redraft;
+
+	/* the Structured Report */
+	char			*sr_template;	/* NULL: the installed one */
+	enum conf_sr_class	 sr_sop_class;
+	int			 sr_series_number;
+	char			*sr_series_description;
+	char			*uid_root;	/* NULL: made once, kept in the database */
+
+	/* delivery */
+	struct conf_archive	*archives;
+	size_t			 narchives;
+	int			 send_retry_min;
+	int			 send_retry_max;
+	int			 send_max_age;
 };
 
 /*

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -27,8 +28,11 @@
 #include "log.h"
 #include "queue.h"
 #include "receive.h"
+#include "sender.h"
 #include "settle.h"
 #include "spool.h"
+#include "uid.h"
+#include "worker.h"
 #include "xmem.h"
 
 /* Fixed, as Postfix's /etc/postfix: the man pages name these paths. */
@@ -43,7 +47,33 @@ struct app {
 	atomic_bool		 stop;
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 wake;
+	struct worker		*worker;
+	struct sender		*sender;	/* NULL: no archive */
 };
+
+/*
+ * data_file - an installed data file (pkgdatadir), else the one in the
+ * source tree, so that the node runs from the build tree before make
+ * install.  Into buf (4096 bytes).
+ */
+static const char *
+data_file(char *buf, const char *installed, const char *in_tree)
+{
+	snprintf(buf, 4096, "%s/%s", RS_PKGDATADIR, installed);
+	if (access(buf, R_OK) == 0)
+		return buf;
+	snprintf(buf, 4096, "%s/%s", RS_SRCDIR, in_tree);
+	return buf;
+}
+
+static void
+cb_queued(void *arg)
+{
+	struct app *app = arg;
+
+	if (app->sender != NULL)
+		sender_wake(app->sender);
+}
 
 static void
 usage(void)
@@ -182,6 +212,15 @@ settler_main(void *arg)
 	while (!atomic_load(&app->stop)) {
 		if ((n = settle_run(db, (int64_t)app->conf.settle_time * 1000)) == -1)
 			log_warn("settler: %s (will retry)", db_errmsg(db));
+		if (n > 0)
+			worker_wake(app->worker);
+		if (app->conf.redraft == CONF_REDRAFT &&
+		    (n = settle_redraft(db, (int64_t)app->conf.settle_time * 1000)) != 0) {
+			if (n == -1)
+				log_warn("settler: %s (will retry)", db_errmsg(db));
+			else
+				worker_wake(app->worker);
+		}
 		/* Wake-ups are hints: the database is polled every second anyway. */
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 1;
@@ -247,6 +286,49 @@ reindex_one(void *arg, const char *path)
 	return 0;
 }
 
+/*
+ * orphan_reports - a report renamed into spool_dir/reports whose commit a
+ * crash prevented: its job was still ACTIVE, so the study is drafted again
+ * and this file, never recorded nor sent, is removed.
+ */
+static int
+orphan_reports(struct app *app, struct db *db)
+{
+	static const char sql[] = "SELECT 1 FROM reports WHERE path = ?1";
+	char dir[4096], path[8192];
+	struct dirent *de;
+	DIR *d;
+	int n = 0, rc;
+
+	snprintf(dir, sizeof(dir), "%s/reports", app->conf.spool_dir);
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		sqlite3_stmt *st;
+		size_t len = strlen(de->d_name);
+
+		if (len < 5 || strcmp(de->d_name + len - 4, ".dcm") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if ((st = db_prepare(db, sql)) == NULL) {
+			n = -1;
+			break;
+		}
+		sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+		rc = db_step(db, st);
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE && unlink(path) == 0) {
+			log_info("recovery: removed unrecorded report %s", path);
+			n++;
+		} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			n = -1;
+			break;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
 static void
 recover(struct app *app, struct db *db)
 {
@@ -262,6 +344,9 @@ recover(struct app *app, struct db *db)
 		    strerror(errno));
 	if (n > 0)
 		log_info("recovery: removed %d partial files", n);
+	if (orphan_reports(app, db) == -1)
+		fatal("recovery: checking %s/reports: %s", app->conf.spool_dir,
+		    db_errmsg(db));
 	if (spool_walk(app->sp, reindex_one, &ri) == -1)
 		fatal("recovery: re-indexing the spool: %s", db_errmsg(db));
 	if (ri.indexed || ri.unreadable)
@@ -383,6 +468,25 @@ main(int argc, char *argv[])
 	if ((scp = dcm_scp_new(&sp, &scp_ops, &app, err, sizeof(err))) == NULL)
 		fatal("%s", err);
 	recover(&app, db);
+	{
+		struct worker_params wp;
+		static char root[UID_ROOT_MAX + 1], b1[4096], b2[4096], b3[4096];
+		const char *models = data_file(b1, "models", "models");
+
+		if (uid_root_load(db, app.conf.uid_root, root, err, sizeof(err)) == -1)
+			fatal("%s", err);
+		memset(&wp, 0, sizeof(wp));
+		wp.conf = &app.conf;
+		wp.models_dir = models;
+		wp.sr_template = app.conf.sr_template ? app.conf.sr_template :
+		    data_file(b2, "templates/tid2000.xml", "dicom/templates/tid2000.xml");
+		wp.sr_schema = data_file(b3, "sr-template.rng", "dicom/sr-template.rng");
+		wp.uid_root = root;
+		wp.queued = cb_queued;
+		wp.arg = &app;
+		if ((app.worker = worker_new(&wp, err, sizeof(err))) == NULL)
+			fatal("%s", err);
+	}
 	db_close(db);
 
 	/* Every thread inherits this mask; main alone takes signals. */
@@ -392,6 +496,26 @@ main(int argc, char *argv[])
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	if (app.conf.narchives > 0) {
+		struct sender_params pp;
+
+		memset(&pp, 0, sizeof(pp));
+		pp.database = app.conf.database;
+		pp.ae_title = app.conf.ae_title;
+		pp.archives = app.conf.archives;
+		pp.narchives = app.conf.narchives;
+		pp.retry_min = app.conf.send_retry_min;
+		pp.retry_max = app.conf.send_retry_max;
+		pp.max_age = app.conf.send_max_age;
+		pp.acse_timeout = app.conf.acse_timeout;
+		pp.dimse_timeout = app.conf.dimse_timeout;
+		pp.spool_dir = app.conf.spool_dir;
+		if ((app.sender = sender_start(&pp, err, sizeof(err))) == NULL)
+			fatal("%s", err);
+	} else
+		log_warn("no archive configured: reports are kept, not sent");
+	if (worker_start(app.worker, err, sizeof(err)) == -1)
+		fatal("%s", err);
 	if (pthread_create(&listener, NULL, listener_main, scp) != 0 ||
 	    pthread_create(&settler, NULL, settler_main, &app) != 0)
 		fatal("cannot start threads");
@@ -421,6 +545,9 @@ main(int argc, char *argv[])
 	pthread_cond_broadcast(&app.wake);
 	pthread_mutex_unlock(&app.mu);
 	pthread_join(settler, NULL);
+	worker_stop(app.worker);
+	if (app.sender != NULL)
+		sender_stop(app.sender);
 	if (left > 0) {
 		/* Threads still hold DCMTK state: skip destructors and atexit. */
 		log_warn("exiting with %d associations still open; their "

@@ -58,3 +58,27 @@ fail:
 	db_rollback(db);
 	return -1;
 }
+
+int
+settle_redraft(struct db *db, int64_t settle_ms)
+{
+	static const char sql[] =
+	    "UPDATE jobs SET state = 'INCOMING', attempts = 0, next_try = NULL,"
+	    " updated_at = ?1 WHERE stage = 'infer' AND state IN ('DONE', 'FAILED')"
+	    " AND study_id IN (SELECT id FROM studies WHERE redraft = 1"
+	    " AND last_received_at <= ?2) RETURNING id";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int64_t now = clock_now_ms();
+	int n = 0, rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, now - settle_ms);
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		log_info("J%lld: stage=infer ->INCOMING: late instance, drafting again",
+		    (long long)sqlite3_column_int64(st, 0));
+		n++;
+	}
+	return rc == SQLITE_DONE ? n : -1;
+}

@@ -14,4 +14,10 @@
 /* settle_run - make jobs for studies quiet since settle_ms; count or -1. */
 int	settle_run(struct db *db, int64_t settle_ms);
 
+/*
+ * settle_redraft - studies flagged by a late instance and quiet since
+ * settle_ms: their finished infer job goes back to INCOMING.  Count or -1.
+ */
+int	settle_redraft(struct db *db, int64_t settle_ms);
+
 #endif

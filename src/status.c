@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* status - queue and index counts, as a table or as JSON (json-c). */
+#include <stdio.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -27,6 +28,12 @@ status_collect(struct db *db, struct status *s)
 	    "SELECT count(*) FROM studies WHERE job_created_at IS NULL";
 	static const char redraft_sql[] =
 	    "SELECT count(*) FROM studies WHERE redraft = 1";
+	static const char rep_sql[] = "SELECT count(*) FROM reports";
+	static const char prob_sql[] =
+	    "SELECT s.study_uid, j.stage, j.state, j.attempts, j.updated_at,"
+	    " coalesce(j.last_error, '') FROM jobs j JOIN studies s ON s.id = j.study_id"
+	    " WHERE j.state IN ('FAILED', 'DEFERRED') ORDER BY j.updated_at DESC, j.id DESC"
+	    " LIMIT 20";
 	static const char jobs_sql[] =
 	    "SELECT stage, state, count(*) FROM jobs GROUP BY stage, state";
 	sqlite3_stmt *st;
@@ -38,7 +45,25 @@ status_collect(struct db *db, struct status *s)
 	if (count(db, inst_sql, &s->instances) == -1 ||
 	    count(db, study_sql, &s->studies) == -1 ||
 	    count(db, unsettled_sql, &s->studies_unsettled) == -1 ||
-	    count(db, redraft_sql, &s->studies_redraft) == -1)
+	    count(db, redraft_sql, &s->studies_redraft) == -1 ||
+	    count(db, rep_sql, &s->reports) == -1)
+		return -1;
+	if ((st = db_prepare(db, prob_sql)) == NULL)
+		return -1;
+	while ((rc = db_step(db, st)) == SQLITE_ROW && s->nproblems < STATUS_PROBLEMS) {
+		struct status_problem *p = &s->problems[s->nproblems];
+
+		if (queue_stage_parse((const char *)sqlite3_column_text(st, 1), &p->stage) == -1 ||
+		    queue_state_parse((const char *)sqlite3_column_text(st, 2), &p->state) == -1)
+			continue;
+		snprintf(p->study_uid, sizeof(p->study_uid), "%s", sqlite3_column_text(st, 0));
+		p->attempts = sqlite3_column_int(st, 3);
+		p->updated_at = sqlite3_column_int64(st, 4);
+		snprintf(p->reason, sizeof(p->reason), "%s", sqlite3_column_text(st, 5));
+		s->nproblems++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return -1;
 	if ((st = db_prepare(db, jobs_sql)) == NULL)
 		return -1;
@@ -66,6 +91,16 @@ status_print_text(const struct status *s, FILE *fp)
 		for (int j = 0; j < QUEUE_NSTATES; j++)
 			fprintf(fp, " %9lld", (long long)s->jobs[i][j]);
 		fputc('\n', fp);
+	}
+	fprintf(fp, "\nreports    %lld\n", (long long)s->reports);
+	if (s->nproblems > 0)
+		fprintf(fp, "\nFAILED and DEFERRED jobs, newest first:\n");
+	for (int i = 0; i < s->nproblems; i++) {
+		const struct status_problem *p = &s->problems[i];
+
+		fprintf(fp, "  %s %s %s (attempt %d): %s\n", p->study_uid,
+		    queue_stage_name(p->stage), queue_state_name(p->state),
+		    p->attempts, p->reason);
 	}
 }
 
@@ -97,6 +132,30 @@ status_print_json(const struct status *s, FILE *fp)
 			json_object_array_add(jobs, row);
 		}
 	json_object_object_add(o, "jobs", jobs);
+	json_object_object_add(o, "reports", json_object_new_int64(s->reports));
+	{
+		json_object *pr = json_object_new_array();
+
+		for (int i = 0; i < s->nproblems; i++) {
+			const struct status_problem *p = &s->problems[i];
+			json_object *row = json_object_new_object();
+
+			json_object_object_add(row, "study_uid",
+			    json_object_new_string(p->study_uid));
+			json_object_object_add(row, "stage",
+			    json_object_new_string(queue_stage_name(p->stage)));
+			json_object_object_add(row, "state",
+			    json_object_new_string(queue_state_name(p->state)));
+			json_object_object_add(row, "attempts",
+			    json_object_new_int(p->attempts));
+			json_object_object_add(row, "updated_at_ms",
+			    json_object_new_int64(p->updated_at));
+			json_object_object_add(row, "reason",
+			    json_object_new_string(p->reason));
+			json_object_array_add(pr, row);
+		}
+		json_object_object_add(o, "problems", pr);
+	}
 	rc = fprintf(fp, "%s\n", json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PLAIN)) < 0 ? -1 : 0;
 	json_object_put(o);

@@ -12,8 +12,23 @@
 #include "db.h"
 #include "queue.h"
 
+#define STATUS_PROBLEMS	20
+
+/* A FAILED or DEFERRED job, newest first, with its reason. */
+struct status_problem {
+	char	study_uid[65];
+	enum queue_stage stage;
+	enum queue_state state;
+	int	attempts;
+	int64_t	updated_at;
+	char	reason[256];
+};
+
 struct status {
 	int64_t	instances;
+	int64_t	reports;
+	int	nproblems;
+	struct status_problem problems[STATUS_PROBLEMS];
 	int64_t	studies;
 	int64_t	studies_unsettled;
 	int64_t	studies_redraft;

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xmem - allocation wrappers; out of memory is fatal. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,4 +46,21 @@ xstrdup(const char *s)
 	if (p == NULL)
 		fatal("out of memory");
 	return p;
+}
+
+void
+xasprintf(char **out, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		fatal("xasprintf: bad format");
+	*out = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(*out, (size_t)n + 1, fmt, ap);
+	va_end(ap);
 }

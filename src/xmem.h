@@ -13,5 +13,8 @@ void	*xmalloc(size_t n);
 void	*xcalloc(size_t n, size_t size);
 void	*xrealloc(void *p, size_t n);
 char	*xstrdup(const char *s);
+/* xasprintf - *out gets a new formatted string. */
+void	 xasprintf(char **out, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -37,6 +37,28 @@ const char *const *dcm_default_sop_classes(void);
 int	dcm_file_meta(const char *path, struct instance_meta *m /* OUT */,
 	    char *err, size_t errsz);
 
+/* What the worker reads to pick views and recognise a chest study. */
+struct dcm_image_info {
+	char	modality[17];
+	char	body_part[17];		/* Body Part Examined */
+	char	view_position[17];	/* View Position (0018,5101) */
+	char	laterality[3];		/* Image Laterality */
+	char	series_description[65];
+	char	study_description[65];
+	char	protocol_name[65];
+	char	image_comments[129];
+	char	photometric[17];
+	int	instance_number;	/* 0 when absent */
+	int	rows, columns;		/* 0 when absent: not an image */
+};
+
+/*
+ * dcm_image_info - those attributes of a DICOM file, read up to the pixel
+ * data; strings trimmed, empty when absent.  0, or -1 with err set.
+ */
+int	dcm_image_info(const char *path, struct dcm_image_info *info /* OUT */,
+	    char *err, size_t errsz);
+
 /* dcm_codecs_init - register the JPEG, JPEG-LS and RLE decoders (main, once). */
 void	dcm_codecs_init(void);
 /*

@@ -31,6 +31,7 @@ struct pipeline {
 	struct sample		*sample;
 	float			*pixels, *prefix;
 	int32_t			*pre, *post, *gen;
+	int			 max_new;	/* <= cfg.max_tokens */
 };
 
 static const uint8_t pad_rgb[3] = { 122, 116, 104 };
@@ -203,7 +204,7 @@ pipeline_run(struct pipeline *p, const struct image *const *views, int nviews,
 	clip_encode(p->clip, p->pixels, p->prefix + (size_t)npre * lh->n_embd);
 	t2 = now_ms();
 	ngen = sample_run(p->sample, p->tok, p->prefix, n, p->cfg.beams,
-	    p->cfg.max_tokens, p->gen);
+	    p->max_new > 0 ? p->max_new : p->cfg.max_tokens, p->gen);
 	t3 = now_ms();
 	if (ngen < 0) {
 		snprintf(err, errsz, "context too short for prompt, image and "
@@ -237,4 +238,18 @@ const int32_t *
 pipeline_post_ids(const struct pipeline *p)
 {
 	return p->post;
+}
+
+const char *
+pipeline_model_str(const struct pipeline *p, const char *key)
+{
+	const char *s;
+
+	return gguf_get_str(p->gl, key, &s, NULL) == GGUF_OK ? s : NULL;
+}
+
+void
+pipeline_set_max_tokens(struct pipeline *p, int n)
+{
+	p->max_new = n > 0 && n < p->cfg.max_tokens ? n : p->cfg.max_tokens;
 }

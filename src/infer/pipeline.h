@@ -47,6 +47,16 @@ int	pipeline_run(struct pipeline *p, const struct image *const *views,
 	    int nviews, const char *prompt, char *out, size_t outsz,
 	    struct pipeline_stats *stats, char *err, size_t errsz);
 
+/*
+ * pipeline_model_str - a string from the LLM file's metadata, e.g.
+ * "general.name" or "radscribe.prompt.findings" (borrowed, valid while p
+ * lives); NULL when absent.
+ */
+const char *pipeline_model_str(const struct pipeline *p, const char *key);
+
+/* pipeline_set_max_tokens - new tokens at most for later runs (<= the load-time maximum). */
+void	pipeline_set_max_tokens(struct pipeline *p, int n);
+
 /* pipeline_post_ids - the tokens after the image in the last run (borrowed). */
 const int32_t *pipeline_post_ids(const struct pipeline *p);
 

@@ -417,3 +417,144 @@ nacked() { acked_files "$1" | wc -l; }
 # sop_uid FILE
 sop_uid() { dcm_attr "$1" SOPInstanceUID; }
 study_uid() { dcm_attr "$1" StudyInstanceUID; }
+
+# ------------------------------------------------------------ orthanc ----
+# A private Orthanc (Debian package orthanc) as the archive, on loopback.
+# Each one has a NAME; its files are in $T/orthanc.NAME: config.json, log,
+# pid, storage/, index/, and "received": one SOP Instance UID per C-STORE
+# it received, written by a Lua filter, so that a second copy of an
+# instance shows although Orthanc keeps only one.  Orthanc has no bind
+# address setting: its DICOM port listens on every interface, its HTTP
+# port (RemoteAccessAllowed false) answers loopback only.  No plugins.
+# REST calls go through $PY's urllib, so curl is not needed.
+: "${ORTHANC:=/usr/sbin/Orthanc}"
+
+# orthanc_config NAME [AET]: write the configuration with free DICOM and
+# HTTP ports (kept across restarts) without starting it.  AET defaults to
+# NAME in capitals.
+orthanc_config() {
+    local name=$1 aet=${2:-$(echo "$1" | tr '[:lower:]-' '[:upper:]_')}
+    local d=$T/orthanc.$1
+    mkdir -p "$d/storage" "$d/index"
+    : > "$d/received"
+    cat > "$d/count.lua" <<LUA
+function ReceivedInstanceFilter(dicom, origin, info)
+  local f = io.open("$d/received", "a")
+  f:write((dicom.SOPInstanceUID or "?") .. "\n")
+  f:close()
+  return true
+end
+LUA
+    cat > "$d/config.json" <<JSON
+{
+  "Name": "rs-e2e-$name",
+  "StorageDirectory": "$d/storage",
+  "IndexDirectory": "$d/index",
+  "DicomAet": "$aet",
+  "DicomPort": $(free_port),
+  "HttpPort": $(free_port),
+  "RemoteAccessAllowed": false,
+  "AuthenticationEnabled": false,
+  "DicomCheckCalledAet": true,
+  "Plugins": [],
+  "LuaScripts": ["$d/count.lua"],
+  "SaveJobs": false,
+  "StorageCompression": false,
+  "OrthancExplorerEnabled": false,
+  "WebDavEnabled": false
+}
+JSON
+}
+
+# _orthanc_key NAME KEY: a value from its config.json
+_orthanc_key() {
+    "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \
+        "$T/orthanc.$1/config.json" "$2"
+}
+orthanc_port() { _orthanc_key "$1" DicomPort; }
+orthanc_http() { _orthanc_key "$1" HttpPort; }
+orthanc_aet() { _orthanc_key "$1" DicomAet; }
+
+# start_orthanc NAME [AET]: start it (configured first if it is not yet),
+# wait until it answers REST and C-ECHO; 1 if it did not within 30 s.
+start_orthanc() {
+    local name=$1 d=$T/orthanc.$1 pid i http port aet
+    [ -f "$d/config.json" ] || orthanc_config "$@"
+    http=$(orthanc_http "$name") port=$(orthanc_port "$name")
+    aet=$(orthanc_aet "$name")
+    echo "=== start $(date +%T.%N)" >> "$d/log"
+    "$ORTHANC" "$d/config.json" >> "$d/log" 2>&1 &
+    pid=$!
+    echo "$pid" > "$d/pid"
+    DAEMON_PIDS="$DAEMON_PIDS $pid"
+    for i in $(seq 150); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "# Orthanc $name exited during start-up:"
+            tail -n 5 "$d/log" | sed 's/^/#   /'
+            return 1
+        fi
+        if orthanc_rest "$name" /system >/dev/null 2>&1 &&
+           echoscu -to 2 -ta 2 -aec "$aet" 127.0.0.1 "$port" >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    echo "# Orthanc $name did not answer within 30 s"
+    return 1
+}
+
+# stop_orthanc NAME: SIGTERM by its PID and wait (SIGKILL after 20 s).
+stop_orthanc() {
+    local d=$T/orthanc.$1 pid i=0
+    [ -f "$d/pid" ] || return 0
+    pid=$(cat "$d/pid")
+    kill -TERM "$pid" 2>/dev/null
+    while kill -0 "$pid" 2>/dev/null && [ $i -lt 200 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    rm -f "$d/pid"
+    DAEMON_PIDS=$(echo "$DAEMON_PIDS" | sed "s/\b$pid\b//")
+}
+
+# orthanc_rest NAME PATH [POST_DATA]: GET (or POST) http://127.0.0.1:HTTP/PATH,
+# the body to stdout; 1 on an HTTP error or no answer
+orthanc_rest() {
+    "$PY" - "http://127.0.0.1:$(orthanc_http "$1")/${2#/}" "$@" <<'PYEOF'
+import sys, urllib.request
+data = sys.argv[4].encode() if len(sys.argv) > 4 else None
+try:
+    with urllib.request.urlopen(sys.argv[1], data=data, timeout=10) as r:
+        sys.stdout.buffer.write(r.read())
+except Exception as e:
+    print(e, file=sys.stderr)
+    sys.exit(1)
+PYEOF
+}
+
+# orthanc_count NAME [LEVEL]: how many instances (or patients, studies,
+# series) it holds, from its REST API
+orthanc_count() {
+    orthanc_rest "$1" "/${2:-instances}" |
+        "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))'
+}
+
+# orthanc_received NAME [SOP_UID]: C-STOREs it received (of that instance)
+orthanc_received() {
+    local f=$T/orthanc.$1/received
+    if [ $# -ge 2 ]; then
+        grep -cxF "$2" "$f"
+    else
+        wc -l < "$f" | tr -d ' '
+    fi
+}
+
+# orthanc_file NAME SOP_UID OUT: fetch the stored instance into OUT
+orthanc_file() {
+    local id
+    id=$(orthanc_rest "$1" /tools/lookup "$2" |
+        "$PY" -c 'import json,sys; print([x["ID"] for x in json.load(sys.stdin) if x["Type"] == "Instance"][0])') || return 1
+    orthanc_rest "$1" "/instances/$id/file" > "$3"
+}

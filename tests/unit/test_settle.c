@@ -124,6 +124,33 @@ test_late_instance_flags_redraft(void **state)
 	assert_int_equal(util_count(fx->db, "SELECT count(*) FROM jobs"), 1);
 }
 
+static void
+test_redraft_requeues_finished_job(void **state)
+{
+	struct fx *fx = *state;
+
+	arrive(fx->db, 0, "5.1", "5.1.1", NULL);
+	mock_clock_set(30000);
+	assert_int_equal(settle_run(fx->db, 30000), 1);
+	/* Not flagged: nothing to do, whatever the job's state. */
+	assert_int_equal(util_exec(fx->db, "UPDATE jobs SET state = 'DONE'"), 0);
+	assert_int_equal(settle_redraft(fx->db, 30000), 0);
+	/* A late instance: requeued only once the study is quiet again. */
+	arrive(fx->db, 40000, "5.1", "5.1.2", NULL);
+	mock_clock_set(69999);
+	assert_int_equal(settle_redraft(fx->db, 30000), 0);
+	mock_clock_set(70000);
+	assert_int_equal(settle_redraft(fx->db, 30000), 1);
+	assert_int_equal(jobs(fx->db), 1);
+	/* An INCOMING or ACTIVE job is left alone (the worker clears the flag). */
+	assert_int_equal(settle_redraft(fx->db, 30000), 0);
+	assert_int_equal(util_exec(fx->db, "UPDATE jobs SET state = 'ACTIVE'"), 0);
+	assert_int_equal(settle_redraft(fx->db, 30000), 0);
+	/* FAILED counts too: the new image may be the one that was missing. */
+	assert_int_equal(util_exec(fx->db, "UPDATE jobs SET state = 'FAILED'"), 0);
+	assert_int_equal(settle_redraft(fx->db, 30000), 1);
+}
+
 int
 main(void)
 {
@@ -131,6 +158,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_settles_per_study, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_settle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_instance_flags_redraft, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_redraft_requeues_finished_job, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("settle", tests, NULL, NULL);

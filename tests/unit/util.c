@@ -59,6 +59,12 @@ util_count(struct db *db, const char *sql)
 }
 
 int
+util_exec(struct db *db, const char *sql)
+{
+	return sqlite3_exec(db_sqlite(db), sql, NULL, NULL, NULL);
+}
+
+int
 util_write(const char *path, const char *content)
 {
 	FILE *fp = fopen(path, "w");

@@ -14,6 +14,8 @@ void	util_rmrf(const char *dir);
 struct db *util_db(const char *dir);
 /* util_count - the single integer a query returns. */
 int64_t	util_count(struct db *db, const char *sql);
+/* util_exec - run SQL statements; 0, or the SQLite error code. */
+int	util_exec(struct db *db, const char *sql);
 /* util_write - a file with the given content; 0/-1. */
 int	util_write(const char *path, const char *content);
 

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * views - which of a study's images the model reads: is it a chest
+ * radiograph, frontal or lateral (View Position, then Series Description
+ * and Image Comments; DESIGN.md "Views"), and the pick: one frontal and
+ * one lateral.  Pure functions; any thread.
+ */
+#ifndef RS_VIEWS_H
+#define RS_VIEWS_H
+
+#include <stddef.h>
+
+#include "dicom/dcmbridge.h"
+
+enum view_kind { VIEW_FRONTAL, VIEW_LATERAL, VIEW_UNKNOWN };
+
+enum view_kind views_classify(const struct dcm_image_info *in);
+const char *views_kind_name(enum view_kind k);
+
+/*
+ * views_is_chest - 1 when in may be a chest radiograph: Body Part
+ * Examined says chest, or is empty and no description names another body
+ * part; 0 with the reason in why.
+ */
+int	views_is_chest(const struct dcm_image_info *in, char *why, size_t whysz);
+
+/*
+ * views_select - pick from n images (in[i] NULL: not readable) the
+ * frontal view (an unknown one when there is no frontal) and the lateral;
+ * their indexes go to idx[0..1] (OUT), frontal first.  Returns how many
+ * (1 or 2), or 0 with the reason in why (no image; not a chest study).
+ */
+int	views_select(const struct dcm_image_info *const *in, int n, int idx[2],
+	    char *why, size_t whysz);
+
+#endif
