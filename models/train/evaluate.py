@@ -2,7 +2,7 @@
 """Evaluate the trained model on the test splits and check that radscribe's
 C engine generates what PyTorch generates.
 
-usage: evaluate.py [--out DIR] [--radscribe PATH] [--tag lora|full]
+usage: evaluate.py [--out DIR] [--radscribe PATH] [--tag lora|full] [--no-parity]
 
 - clinical agreement on the held-out COVID-collection radiographs: the
   rule-based labeler (labeler.py) on the generated Findings + Impression
@@ -195,10 +195,12 @@ def main(argv):
     res["distinct_reports"] = len({it["text"] for it in items})
     res["examples"] = [{"study": it["study"], "finding": it.get("finding"),
                         "generated": it["generated"]} for it in items[:6]]
-    with open(os.path.join(a.out, "eval.json"), "w") as f:
+    res["tag"] = a.tag
+    sfx = "" if a.tag == "lora" else "-" + a.tag
+    with open(os.path.join(a.out, "eval%s.json" % sfx), "w") as f:
         json.dump(res, f, indent=1)
     md = table(res)
-    with open(os.path.join(a.out, "eval.md"), "w") as f:
+    with open(os.path.join(a.out, "eval%s.md" % sfx), "w") as f:
         f.write(md)
     print(md)
 

@@ -30,8 +30,16 @@ start_daemon || tap_bail_rest "radscribed did not restart"
 
 left=$(find "$SPOOL/tmp" -type f | wc -l)
 tap_is "stray partial files in spool/tmp are removed" "$left" 0
-tap_is "the ACTIVE job is back to INCOMING" \
-    "$(sql "SELECT state || '/' || attempts FROM jobs;")" "INCOMING/2"
+# The worker claims it again at once: attempts go on from 2, and it ends.
+finished() { sql "SELECT state FROM jobs WHERE stage = 'infer';" | grep -qE '^(DONE|FAILED)$'; }
+wait_until 60 finished
+if grep -q "recovery: 1 ACTIVE jobs back to INCOMING" "$DLOG" &&
+   [ "$(sql "SELECT attempts FROM jobs WHERE stage = 'infer';")" = 3 ] && finished; then
+    tap_ok "the ACTIVE job is back to INCOMING, claimed again (attempt 3) and finished"
+else
+    tap_fail "the ACTIVE job is back to INCOMING, claimed again (attempt 3) and finished" \
+        "$(sql "SELECT state || '/' || attempts || '/' || coalesce(last_error, '') FROM jobs;")"
+fi
 tap_is "the orphan spool file is indexed at its path" \
     "$(sql "SELECT path FROM instances WHERE sop_instance_uid = '$ouid';")" \
     "$SPOOL/objects/00/$ouid.dcm"
