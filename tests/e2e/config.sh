@@ -25,9 +25,18 @@ BAD_CASES=(
     "unknown accept_sop_class name|accept_sop_class = NoSuchStorageClass"
     "line without =|settle_time 5"
     "allow without an AE title|allow ="
+    "archive with three fields|archive = pacs PACS 10.0.0.5"
+    "archive port out of range|archive = pacs PACS 10.0.0.5 70000"
+    "archive AE title too long|archive = pacs ABCDEFGHIJKLMNOPQ 10.0.0.5 104"
+    "unknown redraft value|redraft = sometimes"
+    "unknown sr_sop_class|sr_sop_class = fancy"
+    "beams 9|beams = 9"
+    "threads 0|threads = 0"
+    "findings_max_tokens 0|findings_max_tokens = 0"
+    "empty model|model ="
 )
 
-tap_plan $((8 + ${#BAD_CASES[@]}))
+tap_plan $((12 + ${#BAD_CASES[@]}))
 need "$RADSCRIBED"
 
 # 1-4: a good config
@@ -132,5 +141,34 @@ for c in "${BAD_CASES[@]}"; do
             "line: $line" "exit $rc" "stderr: $(cat "$T/err")"
     fi
 done
+
+# start-up refusals that need more than parsing: exit 1, a clear message,
+# nothing listening
+startup_refusal() {
+    local what=$1 pat=$2 rc
+    shift 2
+    write_conf refuse "$@"
+    timeout 60 "$RADSCRIBED" -d -f "$CONF" >"$T/out" 2>"$T/err"
+    rc=$?
+    if [ $rc -eq 1 ] && grep -qE "$pat" "$T/err"; then
+        tap_ok "$what: exit 1 ($(grep -E "$pat" "$T/err" | head -n 1 | sed 's/.*crit: //'))"
+    else
+        tap_fail "$what: exit 1 with a message matching $pat" "exit $rc" "$(grep -v dcmtk "$T/err" | tail -n 3)"
+    fi
+}
+startup_refusal "a model file that does not exist" "findings model $T/none.gguf:.*(No such file|not found|cannot)" \
+    "model = $T/none.gguf" "mmproj = $T/none-mmproj.gguf"
+head -c 3000 "$top_srcdir/models/radscribe-cxr.gguf" > "$T/cut.gguf"
+startup_refusal "a truncated model file" "findings model $T/cut.gguf: " \
+    "model = $T/cut.gguf" "mmproj = $top_srcdir/models/mmproj-radscribe-cxr.gguf"
+printf '<?xml version="1.0"?>\n<template>\n<oops>\n</template>\n' > "$T/bad.xml"
+startup_refusal "a malformed SR template" "$T/bad.xml:[0-9]+:" "sr_template = $T/bad.xml"
+"$RADSCRIBED" -n -f <(printf 'model = /x.gguf\n') >/dev/null 2>"$T/err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q "mmproj go together" "$T/err"; then
+    tap_ok "model without mmproj: exit 1 ($(cat "$T/err"))"
+else
+    tap_fail "model without mmproj: exit 1" "exit $rc" "$(cat "$T/err")"
+fi
 
 tap_done
