@@ -59,6 +59,7 @@ static const struct conf_key keys[] = {
 	{ "impression_prompt",	T_OPTSTR,   unset,		0, 0,	  OFF(impression.prompt) },
 	{ "impression_max_tokens", T_INT,   "64",		1, 2048,  OFF(impression.max_tokens) },
 	{ "prompt_layout",	T_OPTSTR,   unset,		0, 0,	  OFF(prompt_layout) },
+	{ "lora",		T_OPTSTR,   unset,		0, 0,	  OFF(lora) },
 	{ "beams",		T_INT,	    "1",		1, 8,	  OFF(beams) },
 	{ "threads",		T_INT,	    "2",		1, 256,	  OFF(threads) },
 	{ "redraft",		T_REDRAFT,  "redraft",		0, 0,	  OFF(redraft) },

@@ -73,6 +73,7 @@ struct conf {
 	struct conf_section	 findings;
 	struct conf_section	 impression;
 	char			*prompt_layout;
+	char			*lora;		/* adapter GGUF merged at load, or NULL */
 	int			 beams;
 	int			 threads;
 	enum conf_redraft	 redraft;

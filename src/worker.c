@@ -121,6 +121,7 @@ worker_new(const struct worker_params *p, char *err, size_t errsz)
 			pc.model = model[i];
 			pc.mmproj = mmproj[i];
 			pc.layout = c->prompt_layout;
+			pc.lora = c->lora;
 			pc.beams = c->beams;
 			pc.threads = c->threads;
 			pc.max_tokens = c->findings.max_tokens >

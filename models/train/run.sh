@@ -14,5 +14,5 @@ start=$(date +%s)
 "$py" "$here/train.py" --out "$out"
 "$py" "$here/evaluate.py" --out "$out" --radscribe "$top/src/radscribe"
 "$py" "$here/evaluate.py" --out "$out" --tag full --no-parity	# the comparison
-cp "$out/radscribe-cxr.gguf" "$out/mmproj-radscribe-cxr.gguf" "$top/models/"
+cp "$out/radscribe-cxr.gguf" "$out/mmproj-radscribe-cxr.gguf" "$out/radscribe-cxr.tokenizer.model" "$top/models/"
 echo "run.sh: recipe, evaluation and copy took $(( ($(date +%s) - start) / 60 )) min"

@@ -16,6 +16,11 @@ Stages (each saves a checkpoint in --out, so a later stage can be rerun):
              the comparison the model card reports (not shipped)
   export     GGUF pair (LoRA merged) + adapter GGUF
 Losses per epoch go to stdout and OUT/train.log.
+
+A site's own adapter, on top of the shipped model, from its own studies
+(a JSONL description as in data.py; see models/README.md):
+  train.py --init-from models --data SITE.jsonl --out DIR --stages lora,export
+then `lora = DIR/radscribe-cxr-lora.gguf` in radscribed.conf.
 """
 import argparse
 import collections
@@ -332,6 +337,8 @@ def train_pairs(a, vlm, sp, rows, params, lr, epochs, tag):
     seed_all(a.seed)
     rng = np.random.default_rng(a.seed)
     tr, va = pair_rows(rows, "train"), pair_rows(rows, "val")
+    if not tr:
+        raise SystemExit("no training rows with images, Findings and Impression in the data")
     feats = image_features(vlm, tr + va)
     for p in vlm.parameters():
         p.requires_grad_(False)
@@ -345,7 +352,7 @@ def train_pairs(a, vlm, sp, rows, params, lr, epochs, tag):
         vlm.llm.train()
         tl = pair_epoch(vlm, sp, tr, feats, rng, opt, lr, state)
         vlm.llm.eval()
-        vl = pair_epoch(vlm, sp, va, feats, np.random.default_rng(0))
+        vl = pair_epoch(vlm, sp, va, feats, np.random.default_rng(0)) if va else float("nan")
         log(a.out, f"{tag} epoch {ep + 1}/{epochs}: train loss {tl:.3f}, val loss {vl:.3f}")
     log(a.out, f"{tag}: {time.time() - t0:.0f} s, {sum(p.numel() for p in params)} "
         f"trained parameters")
@@ -386,6 +393,30 @@ def load_tuned(a, sp, tag="lora"):
     return vlm
 
 
+def init_from(a):
+    """Start from a shipped GGUF pair instead of our pretraining stages:
+    the sizes, the tokenizer, the decoder, the tower and the projector."""
+    import shutil
+
+    import load_gguf
+    d = a.init_from
+    llm = load_gguf.load_llm(os.path.join(d, export.NAME + ".gguf"))
+    vit, depth, proj, mean, std = load_gguf.load_mmproj(
+        os.path.join(d, "mmproj-" + export.NAME + ".gguf"))
+    CFG.update(vocab=llm.vocab, dim=llm.d, heads=llm.heads, ff=llm.ff,
+               layers=len(llm.blocks), ctx=llm.ctx, image=vit.image, patch=vit.patch,
+               vdim=vit.d, vheads=vit.heads, vff=vit.ff, vlayers=depth, depth=depth,
+               mean=mean, std=std)
+    shutil.copy(os.path.join(d, export.NAME + ".tokenizer.model"),
+                os.path.join(a.out, "tokenizer.model"))
+    torch.save(llm.state_dict(), os.path.join(a.out, "lm.pt"))
+    full = new_vit()
+    full.load_state_dict(vit.state_dict(), strict=False)   # no pretraining head
+    torch.save(full.state_dict(), os.path.join(a.out, "vit.pt"))
+    torch.save(proj, os.path.join(a.out, "proj_align.pt"))
+    log(a.out, f"init-from {d}: decoder {len(llm.blocks)} blocks, tower {depth} blocks")
+
+
 def stage_export(a, rows, sp):
     vlm = load_tuned(a, sp, "lora")
     llm_path = os.path.join(a.out, export.NAME + ".gguf")
@@ -393,6 +424,11 @@ def stage_export(a, rows, sp):
     export.write_llm(vlm.llm, sp, llm_path, version=a.version)
     export.write_mmproj(vlm, CFG["mean"], CFG["std"], mm_path)
     export.write_lora(vlm.llm, os.path.join(a.out, export.NAME + "-lora.gguf"))
+    # Shipped with the pair, so that a site can train its own adapter.
+    import shutil
+    tp = os.path.join(a.out, export.NAME + ".tokenizer.model")
+    if not os.path.exists(tp) or not os.path.samefile(tp, os.path.join(a.out, "tokenizer.model")):
+        shutil.copy(os.path.join(a.out, "tokenizer.model"), tp)
     # The base decoder too, so the adapter can be checked against the merge.
     base = new_llm(sp)
     base.load_state_dict(torch.load(os.path.join(a.out, "lm.pt")))
@@ -429,12 +465,15 @@ def main(argv):
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--version", default="1")
     ap.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--init-from", help="start from the GGUF pair in this folder (site adapters)")
     a = ap.parse_args(argv)
     if a.tiny:
         CFG.update(TINY)
     torch.set_num_threads(a.threads)
     os.makedirs(a.out, exist_ok=True)
     a.data = a.data or os.path.join(a.out, "dataset.jsonl")
+    if a.init_from:
+        init_from(a)
     stages = a.stages.split(",")
     for s in stages:
         if s not in STAGES:

@@ -5,7 +5,7 @@
 # LoRA adapter GGUF applied to the base decoder gives the merged model.
 . "$(dirname "$0")/lib.sh"
 
-tap_plan 6
+tap_plan 8
 need "$RADSCRIBE"
 if ! "$PY" -c 'import torch, sentencepiece, numpy, PIL' 2>/dev/null; then
     tap_bail_rest "$PY lacks torch/sentencepiece/numpy/PIL (tests/deps.sh installs them)"
@@ -55,5 +55,35 @@ if [ -n "$a" ] && [ "$a" = "$b" ]; then
     tap_ok "base decoder + adapter GGUF generates what the merged file does"
 else
     tap_fail "base decoder + adapter GGUF generates what the merged file does" "merged: $a" "adapter: $b"
+fi
+
+# A site's own adapter on top of the shipped files (the tiny ones here),
+# from its own JSONL description: PNG views, reports, a split.
+mkdir -p "$T/ship" "$T/site"
+cp "$O/radscribe-cxr.gguf" "$O/mmproj-radscribe-cxr.gguf" "$O/radscribe-cxr.tokenizer.model" "$T/ship/"
+S=$top_srcdir/tests/sample
+cat > "$T/site/site.jsonl" <<JSONL
+{"study": "a", "images": ["$S/p253_07_PA.png"], "findings": "Heart size normal. Lungs clear.", "impression": "No acute disease.", "split": "train"}
+{"study": "b", "images": ["$S/p253_08_PA.png", "$S/p253_07_PA.png"], "findings": "Patchy opacity in the left base.", "impression": "Left basilar pneumonia.", "split": "train"}
+{"study": "c", "images": ["$S/p253_08_PA.png"], "findings": "Heart size normal.", "impression": "No acute disease.", "split": "val"}
+JSONL
+if "$PY" "$TR/train.py" --init-from "$T/ship" --data "$T/site/site.jsonl" --out "$T/site/out" \
+    --stages lora,export > "$T/site.out" 2>&1 && [ -s "$T/site/out/radscribe-cxr-lora.gguf" ]; then
+    tap_ok "a site adapter from the shipped files and a site JSONL"
+else
+    tap_fail "a site adapter from the shipped files and a site JSONL" "$(tail -n 15 "$T/site.out")"
+fi
+"$RADSCRIBE" infer -v --model "$T/ship/radscribe-cxr.gguf" --lora "$T/site/out/radscribe-cxr-lora.gguf" \
+    --mmproj "$T/site/out/mmproj-radscribe-cxr.gguf" --prompt "Write the findings." --max-tokens 16 \
+    "$IMG" > /dev/null 2> "$T/site-a.err"
+"$RADSCRIBE" infer -v --model "$T/site/out/radscribe-cxr.gguf" \
+    --mmproj "$T/site/out/mmproj-radscribe-cxr.gguf" --prompt "Write the findings." --max-tokens 16 \
+    "$IMG" > /dev/null 2> "$T/site-m.err"
+a=$(sed -n 's/^generated ids: //p' "$T/site-a.err")
+b=$(sed -n 's/^generated ids: //p' "$T/site-m.err")
+if [ -n "$a" ] && [ "$a" = "$b" ]; then
+    tap_ok "shipped decoder + site adapter generates what the site's merged file does"
+else
+    tap_fail "shipped decoder + site adapter generates what the site's merged file does" "adapter: $a" "merged: $b"
 fi
 tap_done
