@@ -8,7 +8,7 @@
 # keeps serving.
 . "$(dirname "$0")/lib.sh"
 
-tap_plan 16
+tap_plan 17
 need "$RADSCRIBED" "$RADSCRIBE" "$ORTHANC" storescu echoscu dcmdump dsrdump dciodvfy sqlite3
 need_pydicom
 M=$top_srcdir/models
@@ -170,4 +170,20 @@ fi
 tap_check "the daemon keeps serving (C-ECHO)" echo_ok
 stop_daemon 15
 tap_is "SIGTERM: radscribed exits 0" "$?" 0
+
+# 17: redraft = ignore keeps the first report
+echo "redraft = ignore" >> "$CONF"
+start_daemon || tap_bail_rest "radscribed did not restart"
+"$PY" - "$T/s2/frontal.dcm" "$T/late2.dcm" <<'PYEOF'
+import sys, pydicom
+from pydicom.uid import generate_uid
+ds = pydicom.dcmread(sys.argv[1])
+ds.SOPInstanceUID = generate_uid()
+ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+ds.save_as(sys.argv[2])
+PYEOF
+storescu -aec "$AE" "$HOST" "$PORT" "$T/late2.dcm" > "$T/late2.log" 2>&1
+sleep 4
+tap_is "redraft = ignore: a late instance is stored and flagged, no new draft" \
+    "$(n_sr "$U2")/$(job_state "$U2" infer)/$(sql "SELECT redraft FROM studies WHERE study_uid = '$U2';")" "1/DONE/1"
 tap_done
