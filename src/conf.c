@@ -148,17 +148,11 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
 			    k->max);
 		*(int *)((char *)c + k->off) = (int)n;
 		return 0;
-	case T_STR:
-		if (*v == '\0')
-			return seterr(err, errsz, path, line, "%s: empty value",
-			    k->name);
-		p = xstrdup(v);
-		free(*(char **)((char *)c + k->off));
-		*(char **)((char *)c + k->off) = p;
-		return 0;
 	case T_OPTSTR:
 		if (v == unset)
 			return 0;
+		/* FALLTHROUGH */
+	case T_STR:
 		if (*v == '\0')
 			return seterr(err, errsz, path, line, "%s: empty value",
 			    k->name);

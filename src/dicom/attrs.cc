@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dicom/bridge_priv.h"
 #include "dicom/dcmbridge.h"
 
 /* get - a string attribute, trimmed, truncated to sz - 1; "" if absent. */
@@ -32,17 +33,12 @@ dcm_image_info(const char *path, struct dcm_image_info *in, char *err,
 {
 	try {
 		DcmFileFormat ff;
-		OFCondition c;
 		Uint16 u16;
 		Sint32 s32;
 
 		memset(in, 0, sizeof(*in));
-		c = ff.loadFileUntilTag(path, EXS_Unknown, EGL_noChange,
-		    DCM_MaxReadLength, ERM_autoDetect, DCM_PixelData);
-		if (c.bad()) {
-			snprintf(err, errsz, "%s: %s", path, c.text());
+		if (bridge_load_header(ff, path, err, errsz) == -1)
 			return -1;
-		}
 		DcmDataset *ds = ff.getDataset();
 		get(ds, DCM_Modality, in->modality, sizeof(in->modality));
 		get(ds, DCM_BodyPartExamined, in->body_part, sizeof(in->body_part));

@@ -132,20 +132,28 @@ bridge_get_uid(DcmItem *item, const DcmTagKey &tag, char *out, size_t outsz)
 	return 0;
 }
 
+int
+bridge_load_header(DcmFileFormat &ff, const char *path, char *err, size_t errsz)
+{
+	OFCondition c = ff.loadFileUntilTag(path, EXS_Unknown, EGL_noChange,
+	    DCM_MaxReadLength, ERM_autoDetect, DCM_PixelData);
+
+	if (c.bad()) {
+		snprintf(err, errsz, "%s: %s", path, c.text());
+		return -1;
+	}
+	return 0;
+}
+
 extern "C" int
 dcm_file_meta(const char *path, struct instance_meta *m, char *err, size_t errsz)
 {
 	try {
 		DcmFileFormat ff;
-		OFCondition c;
 
 		memset(m, 0, sizeof(*m));
-		c = ff.loadFileUntilTag(path, EXS_Unknown, EGL_noChange,
-		    DCM_MaxReadLength, ERM_autoDetect, DCM_PixelData);
-		if (c.bad()) {
-			snprintf(err, errsz, "%s: %s", path, c.text());
+		if (bridge_load_header(ff, path, err, errsz) == -1)
 			return -1;
-		}
 		DcmDataset *ds = ff.getDataset();
 		if (bridge_get_uid(ds, DCM_SOPClassUID, m->sop_class_uid, sizeof(m->sop_class_uid)) == -1 ||
 		    bridge_get_uid(ds, DCM_SOPInstanceUID, m->sop_instance_uid, sizeof(m->sop_instance_uid)) == -1 ||

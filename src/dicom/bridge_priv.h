@@ -5,8 +5,13 @@
 
 #include <stddef.h>
 
+class DcmFileFormat;
 class DcmItem;
 class DcmTagKey;
+
+/* bridge_load_header - read path up to its pixel data into ff; -1 + err. */
+int	bridge_load_header(DcmFileFormat &ff, const char *path, char *err,
+	    size_t errsz);
 
 /* bridge_get_uid - a UID element into out; -1 if absent, empty or too long. */
 int	bridge_get_uid(DcmItem *item, const DcmTagKey &tag, char *out, size_t outsz);

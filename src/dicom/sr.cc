@@ -27,6 +27,7 @@
 extern "C" {
 #include "log.h"
 }
+#include "dicom/bridge_priv.h"
 #include "dicom/sr.h"
 
 namespace {
@@ -188,14 +189,12 @@ get_uid(DcmItem *ds, const DcmTagKey &tag, OFString &out, const char *what,
 void
 read_source(const char *path, DcmFileFormat &ff, source &s)
 {
-	OFCondition c;
+	char err[512];
 
 	if (path == NULL || path[0] == '\0')
 		fail("source file name is empty");
-	c = ff.loadFileUntilTag(path, EXS_Unknown, EGL_noChange,
-	    DCM_MaxReadLength, ERM_autoDetect, DCM_PixelData);
-	if (c.bad())
-		fail("source %s: %s", path, c.text());
+	if (bridge_load_header(ff, path, err, sizeof(err)) == -1)
+		fail("source %s", err);
 	DcmDataset *ds = ff.getDataset();
 	get_uid(ds, DCM_SOPClassUID, s.sop_class, "SOP Class UID", path);
 	get_uid(ds, DCM_SOPInstanceUID, s.sop_instance, "SOP Instance UID",
