@@ -276,7 +276,8 @@ clip_load(const struct gguf *g, struct pool *p, char *err, size_t errsz)
 	c->k = weights_falloc(n * hp->n_embd);
 	c->v = weights_falloc(n * hp->n_embd);
 	c->ff = weights_falloc(n * (size_t)(hp->n_ff > hidden ? hp->n_ff : hidden));
-	c->att = weights_falloc(n * n);
+	/* One attention matrix per thread: heads run in parallel. */
+	c->att = weights_falloc(n * n * (size_t)pool_threads(p));
 	c->patches = weights_falloc((size_t)hp->n_patches * c->patch.ne0);
 	c->proj = weights_falloc((size_t)hp->n_patches * hp->n_embd);
 	c->mm_scratch = mm ? weights_falloc(mm / sizeof(float) + 1) : NULL;
@@ -330,7 +331,7 @@ add_bias(float *y, const float *b, int rows, int n)
 }
 
 /* Row-parallel element-wise work: the other core would idle otherwise. */
-enum rowop { ROW_LN, ROW_ACT, ROW_SOFTMAX, ROW_BIAS };
+enum rowop { ROW_LN, ROW_ACT, ROW_BIAS };
 
 struct rowjob {
 	enum rowop	 op;
@@ -341,6 +342,22 @@ struct rowjob {
 };
 
 #define ROWS_PER_TASK 8
+
+static void
+softmax_row(float *d, int n)
+{
+	float mx = -INFINITY;
+	double sum = 0.0;
+
+	for (int i = 0; i < n; i++)
+		mx = d[i] > mx ? d[i] : mx;
+	for (int i = 0; i < n; i++) {
+		d[i] = expf(d[i] - mx);
+		sum += d[i];
+	}
+	for (int i = 0; i < n; i++)
+		d[i] = (float)(d[i] / sum);
+}
 
 static void
 row_task(void *arg, int64_t t, int thread)
@@ -366,20 +383,6 @@ row_task(void *arg, int64_t t, int thread)
 				d[i] = j->act ? gelu(v) : quick_gelu(v);
 			}
 			break;
-		case ROW_SOFTMAX: {
-			float mx = -INFINITY;
-			double sum = 0.0;
-
-			for (int i = 0; i < j->n; i++)
-				mx = d[i] > mx ? d[i] : mx;
-			for (int i = 0; i < j->n; i++) {
-				d[i] = expf(d[i] - mx);
-				sum += d[i];
-			}
-			for (int i = 0; i < j->n; i++)
-				d[i] = (float)(d[i] / sum);
-			break;
-		}
 		case ROW_BIAS:
 			for (int i = 0; i < j->n; i++)
 				d[i] += j->b[i];
@@ -397,6 +400,33 @@ rows(struct clip *c, enum rowop op, float *dst, const float *src,
 	pool_run(c->pool, row_task, &j, (nrows + ROWS_PER_TASK - 1) / ROWS_PER_TASK);
 }
 
+/*
+ * One head of self-attention per task, each thread with its own n x n
+ * matrix: a single head's products (576 x 576 x 64 for ViT-L/14-336) are
+ * too small for OpenBLAS to use two threads well.
+ */
+struct headjob {
+	struct clip	*c;
+	int		 n, hd, D;
+	float		 scale;
+};
+
+static void
+head_task(void *arg, int64_t h, int thread)
+{
+	struct headjob *j = arg;
+	struct clip *c = j->c;
+	float *att = c->att + (size_t)thread * j->n * j->n;
+
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->n, j->n, j->hd,
+	    j->scale, c->q + h * j->hd, j->D, c->k + h * j->hd, j->D, 0.0f, att,
+	    j->n);
+	for (int r = 0; r < j->n; r++)
+		softmax_row(att + (size_t)r * j->n, j->n);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, j->n, j->hd, j->n,
+	    1.0f, att, j->n, c->v + h * j->hd, j->D, 0.0f, c->h + h * j->hd, j->D);
+}
+
 void
 clip_encode(struct clip *c, const float *px, float *out)
 {
@@ -404,6 +434,7 @@ clip_encode(struct clip *c, const float *px, float *out)
 	int P = hp->patch_size, g = hp->image_size / P, D = hp->n_embd;
 	int n = hp->n_pos, hd = D / hp->n_head, S = hp->image_size;
 	float scale = 1.0f / sqrtf((float)hd);
+	struct headjob hj = { c, n, hd, D, scale };
 	float *xp;
 
 	/* Patch vectors in the weight's order: channel, row, column. */
@@ -439,15 +470,9 @@ clip_encode(struct clip *c, const float *px, float *out)
 		rows(c, ROW_BIAS, c->q, NULL, NULL, b->q_b, D, n, 0);
 		rows(c, ROW_BIAS, c->k, NULL, NULL, b->k_b, D, n, 0);
 		rows(c, ROW_BIAS, c->v, NULL, NULL, b->v_b, D, n, 0);
-		for (int h = 0; h < hp->n_head; h++) {
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n,
-			    hd, scale, c->q + h * hd, D, c->k + h * hd, D, 0.0f,
-			    c->att, n);
-			rows(c, ROW_SOFTMAX, c->att, NULL, NULL, NULL, n, n, 0);
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n,
-			    hd, n, 1.0f, c->att, n, c->v + h * hd, D, 0.0f,
-			    c->h + h * hd, D);
-		}
+		pool_set_blas_threads(1);	/* the pool's threads share the heads */
+		pool_run(c->pool, head_task, &hj, hp->n_head);
+		pool_set_blas_threads(pool_threads(c->pool));
 		tensor_matmul(&b->o, c->h, n, c->q, c->mm_scratch, c->pool);
 		rows(c, ROW_BIAS, c->q, NULL, NULL, b->o_b, D, n, 0);
 		for (size_t i = 0; i < (size_t)n * D; i++)
