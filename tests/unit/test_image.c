@@ -297,6 +297,7 @@ test_parity_radiographs(void **state)
 			files[0] = a;
 			files[1] = path;
 			parity(files, 2, 336);
+			parity(files, 2, 192);	/* the default model's input */
 		}
 	}
 	fclose(fp);
