@@ -55,7 +55,7 @@ want_f=$("$RADSCRIBE" infer --model "$M/radscribe-cxr.gguf" --mmproj "$M/mmproj-
     --prompt "Write the findings." --max-tokens 128 "$T/s1/frontal.dcm" "$T/s1/lateral.dcm" 2>/dev/null)
 want_i=$("$RADSCRIBE" infer --model "$M/radscribe-cxr.gguf" --mmproj "$M/mmproj-radscribe-cxr.gguf" \
     --prompt "Write the impression." --max-tokens 64 "$T/s1/frontal.dcm" "$T/s1/lateral.dcm" 2>/dev/null)
-read -r got_f got_i < <("$PY" - "$T/sr1.dcm" <<'PYEOF'
+{ read -r got_f; read -r got_i; } < <("$PY" - "$T/sr1.dcm" <<'PYEOF'
 import json, sys, pydicom
 ds = pydicom.dcmread(sys.argv[1])
 found = {}
@@ -66,7 +66,8 @@ def walk(items):
         if "ContentSequence" in it:
             walk(it.ContentSequence)
 walk(ds.ContentSequence)
-print(json.dumps(found.get("Finding", "")), json.dumps(found.get("Impression", "")))
+print(json.dumps(found.get("Finding", "")))
+print(json.dumps(found.get("Impression", "")))
 PYEOF
 )
 tap_is "the SR's Finding is the default model's text for these views" "$got_f" \
