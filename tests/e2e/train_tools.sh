@@ -6,7 +6,7 @@
 # IU X-Ray reports under $SHARED_DATA and are skipped without them.
 . "$(dirname "$0")/lib.sh"
 
-tap_plan 6
+tap_plan 7
 need "$PY"
 REF=$top_srcdir/tests/ref
 TRAIN=$top_srcdir/models/train
@@ -21,6 +21,7 @@ unit Labeler "labeler: hand-labelled sentences, No Finding rule, abnormal(), CLI
 unit Tokenize "metrics: PTB-style tokenisation and punctuation removal"
 unit Bleu "metrics: corpus BLEU-1..4 (clipping, closest reference length, brevity penalty)"
 unit Rouge "metrics: ROUGE-L (beta 1.2, max P and R over references, mean), CLI"
+unit DataPrep "data: XXXX clean-up, pseudo-pair groups and typical reports"
 
 IU=$SHARED_DATA/iuxray/reports.jsonl
 if [ -f "$IU" ]; then

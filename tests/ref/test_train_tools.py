@@ -254,5 +254,50 @@ class MeshAgreement(unittest.TestCase):
         self.assertGreaterEqual(rows["abnormal"]["precision"], 0.95)
 
 
+class DataPrep(unittest.TestCase):
+    """data.py: de-identification clean-up and the pseudo-pair groups."""
+
+    def setUp(self):
+        import data
+        self.data = data
+
+    def test_clean(self):
+        c = self.data.clean
+        self.assertEqual(c("Chest x-XXXX. Normal pulmonary XXXX."),
+                         "Chest x-ray. Normal pulmonary vasculature.")
+        self.assertEqual(c("No XXXX of pneumothorax. No XXXX focal consolidation."),
+                         "No evidence of pneumothorax. No focal consolidation.")
+        # a sentence that still holds the token is dropped, not guessed
+        self.assertEqual(c("Heart size is XXXX. Lungs are clear."), "Lungs are clear.")
+        self.assertEqual(c("Comparison XXXX, XXXX."), "")
+        self.assertEqual(c("  Lungs   are clear.  "), "Lungs are clear.")
+
+    def test_pool_group(self):
+        g = lambda f, i: self.data.pool_group(f, i, labeler)  # noqa: E731
+        self.assertEqual(g("The lungs are clear. Heart size normal.",
+                           "No acute cardiopulmonary abnormality."), "normal")
+        self.assertEqual(g("Focal consolidation in the right lower lobe.",
+                           "Right lower lobe pneumonia."), "bacterial")
+        self.assertEqual(g("Patchy opacity at the left base.",
+                           "Left basilar airspace disease."), "viral")
+        # negated findings make a normal report; scarring, a short
+        # impression or a non-airspace finding give no pseudo-pair
+        self.assertIsNone(g("Left apical scarring.", "Stable left apical scarring opacity."))
+        self.assertEqual(g("Lungs are clear.", "No pneumonia or consolidation."), "normal")
+        self.assertIsNone(g("Lungs are clear.", "1."))
+        self.assertIsNone(g("Mild cardiomegaly.", "Cardiomegaly without acute disease."))
+
+    def test_typical(self):
+        n = ("Lungs clear.", "No acute disease.")
+        pool = {"normal": [n] * 3 + [("Other.", "Normal chest.")] + [("A%d" % k, "B") for k in range(30)],
+                "viral": [("F%02d" % k, "Right basilar airspace disease.") for k in range(40)],
+                "bacterial": []}
+        t = self.data.typical(pool)
+        self.assertEqual(len(t["normal"]), self.data.POOL_SIZE)
+        self.assertEqual(t["normal"][0], n)           # the most frequent first
+        self.assertEqual(len(t["viral"]), self.data.POOL_SIZE)
+        self.assertEqual(t["bacterial"], [])
+
+
 if __name__ == "__main__":
     unittest.main()
