@@ -23,7 +23,8 @@ struct acl {
 };
 
 static int
-resolve(struct acl_entry *e, const char *host, char *err, size_t errsz)
+resolve(struct acl_entry *e, const char *key, const char *host, char *err,
+    size_t errsz)
 {
 	struct addrinfo hints, *res, *ai;
 	char buf[INET6_ADDRSTRLEN];
@@ -33,7 +34,7 @@ resolve(struct acl_entry *e, const char *host, char *err, size_t errsz)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	if ((rc = getaddrinfo(host, NULL, &hints, &res)) != 0) {
-		snprintf(err, errsz, "allow: host \"%s\": %s", host,
+		snprintf(err, errsz, "%s: host \"%s\": %s", key, host,
 		    gai_strerror(rc));
 		return -1;
 	}
@@ -48,26 +49,41 @@ resolve(struct acl_entry *e, const char *host, char *err, size_t errsz)
 	return 0;
 }
 
-struct acl *
-acl_new(const struct conf *conf, char *err, size_t errsz)
+/* build - an acl from the lines of one key. */
+static struct acl *
+build(const struct conf *conf, const struct conf_allow *allow, size_t n,
+    const char *key, char *err, size_t errsz)
 {
 	struct acl *acl = xcalloc(1, sizeof(*acl));
 	char msg[256];
 
-	acl->e = xcalloc(conf->nallow, sizeof(*acl->e));
-	for (size_t i = 0; i < conf->nallow; i++, acl->n++) {
-		snprintf(acl->e[i].ae, sizeof(acl->e[i].ae), "%s",
-		    conf->allow[i].ae);
-		if (conf->allow[i].host != NULL &&
-		    resolve(&acl->e[i], conf->allow[i].host, msg, sizeof(msg)) == -1) {
+	acl->e = xcalloc(n, sizeof(*acl->e));
+	for (size_t i = 0; i < n; i++, acl->n++) {
+		snprintf(acl->e[i].ae, sizeof(acl->e[i].ae), "%s", allow[i].ae);
+		if (allow[i].host != NULL &&
+		    resolve(&acl->e[i], key, allow[i].host, msg, sizeof(msg)) == -1) {
 			snprintf(err, errsz, "%s:%d: %s", conf->path,
-			    conf->allow[i].line, msg);
+			    allow[i].line, msg);
 			acl->n++;
 			acl_free(acl);
 			return NULL;
 		}
 	}
 	return acl;
+}
+
+struct acl *
+acl_new(const struct conf *conf, char *err, size_t errsz)
+{
+	return build(conf, conf->allow, conf->nallow, "allow", err, errsz);
+}
+
+/* acl_new_query - who may query and retrieve */
+struct acl *
+acl_new_query(const struct conf *conf, char *err, size_t errsz)
+{
+	return build(conf, conf->allow_query, conf->nallow_query, "allow_query",
+	    err, errsz);
 }
 
 void

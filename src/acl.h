@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * acl - which calling AE titles (optionally from which hosts) may open an
- * association.  Built from the config's allow lines, host names resolved
+ * association to store (allow lines) or to query and retrieve
+ * (allow_query lines).  Built from the config, host names resolved
  * once at build time.  An acl is immutable; SIGHUP builds a new one and
  * the daemon swaps it under its own lock.
  */
@@ -16,6 +17,8 @@ struct acl;
 
 /* acl_new - NULL with "file:line: message" in err when a host won't resolve. */
 struct acl *acl_new(const struct conf *conf, char *err, size_t errsz);
+/* acl_new_query - the same from the allow_query lines. */
+struct acl *acl_new_query(const struct conf *conf, char *err, size_t errsz);
 void	acl_free(struct acl *acl);
 /* acl_permits - 1 when calling_ae from peer_ip (numeric) is allowed. */
 int	acl_permits(const struct acl *acl, const char *calling_ae,

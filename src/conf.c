@@ -18,12 +18,13 @@
 
 
 enum conf_type { T_INT, T_STR, T_OPTSTR, T_AET, T_LISTEN, T_LOGLEVEL, T_ALLOW,
-	T_SOPCLASS, T_ARCHIVE, T_REDRAFT, T_SRCLASS };
+	T_SOPCLASS, T_ARCHIVE, T_REDRAFT, T_SRCLASS, T_ALLOWQ, T_MOVEDEST, T_YESNO };
 
 /* T_OPTSTR keys have this default: unset (NULL), yet not repeatable. */
 static const char unset[] = "";
 static const char *const redraft_names[] = { "redraft", "ignore", NULL };
 static const char *const srclass_names[] = { "basic", "enhanced", "comprehensive", NULL };
+static const char *const yesno_names[] = { "no", "yes", NULL };
 
 struct conf_key {
 	const char	*name;
@@ -48,6 +49,9 @@ static const struct conf_key keys[] = {
 	{ "log_level",		T_LOGLEVEL, "info",		0, 0,	  OFF(log_level) },
 	{ "allow",		T_ALLOW,    NULL,		0, 0,	  0 },
 	{ "accept_sop_class",	T_SOPCLASS, NULL,		0, 0,	  0 },
+	{ "allow_query",	T_ALLOWQ,   NULL,		0, 0,	  0 },
+	{ "move_destination",	T_MOVEDEST, NULL,		0, 0,	  0 },
+	{ "query_images",	T_YESNO,    "no",		0, 0,	  OFF(query_images) },
 	{ "model",		T_OPTSTR,   unset,		0, 0,	  OFF(model) },
 	{ "mmproj",		T_OPTSTR,   unset,		0, 0,	  OFF(mmproj) },
 	{ "findings_model",	T_OPTSTR,   unset,		0, 0,	  OFF(findings.model) },
@@ -161,9 +165,10 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
 		*(char **)((char *)c + k->off) = p;
 		return 0;
 	case T_REDRAFT:
-	case T_SRCLASS: {
+	case T_SRCLASS:
+	case T_YESNO: {
 		const char *const *names = k->type == T_REDRAFT ? redraft_names :
-		    srclass_names;
+		    k->type == T_YESNO ? yesno_names : srclass_names;
 
 		for (int i = 0; names[i] != NULL; i++)
 			if (strcmp(v, names[i]) == 0) {
@@ -232,22 +237,56 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
 		c->listen_addr[p - v] = '\0';
 		c->listen_port = (int)n;
 		return 0;
-	case T_ALLOW: {
+	case T_ALLOW:
+	case T_ALLOWQ: {
 		char ae[64], host[256], extra[2];
 		int nf = sscanf(v, "%63s %255s %1s", ae, host, extra);
+		struct conf_allow **list = k->type == T_ALLOW ? &c->allow :
+		    &c->allow_query;
+		size_t *n = k->type == T_ALLOW ? &c->nallow : &c->nallow_query;
 		struct conf_allow *a;
 
 		if (nf < 1 || nf > 2)
 			return seterr(err, errsz, path, line,
-			    "allow: expected CALLING_AE [HOST], got \"%s\"", v);
+			    "%s: expected CALLING_AE [HOST], got \"%s\"",
+			    k->name, v);
 		if (!aet_valid(ae))
 			return seterr(err, errsz, path, line,
-			    "allow: \"%s\" is not an AE title", ae);
-		c->allow = xrealloc(c->allow, (c->nallow + 1) * sizeof(*c->allow));
-		a = &c->allow[c->nallow++];
+			    "%s: \"%s\" is not an AE title", k->name, ae);
+		*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+		a = &(*list)[(*n)++];
 		memcpy(a->ae, ae, strlen(ae) + 1);	/* aet_valid: <= 16 */
 		a->host = nf == 2 ? xstrdup(host) : NULL;
 		a->line = line;
+		return 0;
+	}
+	case T_MOVEDEST: {
+		char ae[64], host[256], extra[2];
+		long port;
+		int nf = sscanf(v, "%63s %255s %ld %1s", ae, host, &port, extra);
+		struct conf_dest *d;
+
+		if (nf != 3)
+			return seterr(err, errsz, path, line, "move_destination: "
+			    "expected AE_TITLE HOST PORT, got \"%s\"", v);
+		if (!aet_valid(ae))
+			return seterr(err, errsz, path, line,
+			    "move_destination: \"%s\" is not an AE title", ae);
+		if (port < 1 || port > 65535)
+			return seterr(err, errsz, path, line,
+			    "move_destination: bad port %ld (1..65535)", port);
+		for (size_t i = 0; i < c->nmove_dests; i++)
+			if (strcmp(c->move_dests[i].ae, ae) == 0)
+				return seterr(err, errsz, path, line,
+				    "move_destination: AE title \"%s\" used "
+				    "twice (line %d)", ae, c->move_dests[i].line);
+		c->move_dests = xrealloc(c->move_dests,
+		    (c->nmove_dests + 1) * sizeof(*c->move_dests));
+		d = &c->move_dests[c->nmove_dests++];
+		memcpy(d->ae, ae, strlen(ae) + 1);
+		d->host = xstrdup(host);
+		d->port = (int)port;
+		d->line = line;
 		return 0;
 	}
 	case T_SOPCLASS:
@@ -386,6 +425,12 @@ conf_fini(struct conf *c)
 	for (size_t i = 0; i < c->nsop_classes; i++)
 		free(c->sop_classes[i].value);
 	free(c->sop_classes);
+	for (size_t i = 0; i < c->nallow_query; i++)
+		free(c->allow_query[i].host);
+	free(c->allow_query);
+	for (size_t i = 0; i < c->nmove_dests; i++)
+		free(c->move_dests[i].host);
+	free(c->move_dests);
 	for (size_t i = 0; i < NKEYS; i++)
 		if (keys[i].type == T_OPTSTR)
 			free(*(char **)((char *)c + keys[i].off));
@@ -429,6 +474,10 @@ conf_print(const struct conf *c, FILE *fp)
 			fprintf(fp, "%s = %s\n", k->name,
 			    srclass_names[c->sr_sop_class]);
 			break;
+		case T_YESNO:
+			fprintf(fp, "%s = %s\n", k->name, yesno_names[
+			    *(const int *)((const char *)c + k->off) != 0]);
+			break;
 		case T_ARCHIVE:
 			if (c->narchives == 0)
 				fprintf(fp, "# archive: none, reports are kept "
@@ -458,6 +507,25 @@ conf_print(const struct conf *c, FILE *fp)
 				fprintf(fp, "allow = %s%s%s\n", c->allow[j].ae,
 				    c->allow[j].host ? " " : "",
 				    c->allow[j].host ? c->allow[j].host : "");
+			break;
+		case T_ALLOWQ:
+			if (c->nallow_query == 0)
+				fprintf(fp, "# allow_query: none, any calling AE "
+				    "title may query and retrieve\n");
+			for (size_t j = 0; j < c->nallow_query; j++)
+				fprintf(fp, "allow_query = %s%s%s\n",
+				    c->allow_query[j].ae,
+				    c->allow_query[j].host ? " " : "",
+				    c->allow_query[j].host ? c->allow_query[j].host : "");
+			break;
+		case T_MOVEDEST:
+			if (c->nmove_dests == 0)
+				fprintf(fp, "# move_destination: none, every "
+				    "C-MOVE is refused (0xA801)\n");
+			for (size_t j = 0; j < c->nmove_dests; j++)
+				fprintf(fp, "move_destination = %s %s %d\n",
+				    c->move_dests[j].ae, c->move_dests[j].host,
+				    c->move_dests[j].port);
 			break;
 		case T_SOPCLASS:
 			if (c->nsop_classes == 0)

@@ -36,6 +36,14 @@ struct conf_archive {
 	int	 line;
 };
 
+/* A C-MOVE destination: move_destination = AE_TITLE HOST PORT. */
+struct conf_dest {
+	char	 ae[CONF_AET_MAX + 1];
+	char	*host;
+	int	 port;
+	int	 line;
+};
+
 enum conf_redraft { CONF_REDRAFT, CONF_IGNORE };
 enum conf_sr_class { CONF_SR_BASIC, CONF_SR_ENHANCED, CONF_SR_COMPREHENSIVE };
 
@@ -65,6 +73,13 @@ struct conf {
 	size_t			 nallow;
 	struct conf_item	*sop_classes;	/* empty: the built-in list */
 	size_t			 nsop_classes;
+
+	/* query/retrieve: who may query (empty: any caller), where to move */
+	struct conf_allow	*allow_query;
+	size_t			 nallow_query;
+	struct conf_dest	*move_dests;
+	size_t			 nmove_dests;
+	int			 query_images;	/* also serve received instances */
 
 	/* report drafting; model/mmproj apply to both sections unless a
 	 * section names its own; all NULL: the default model */

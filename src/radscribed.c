@@ -23,9 +23,12 @@
 #include "conf.h"
 #include "db.h"
 #include "dicom/dcmbridge.h"
+#include "dicom/qr.h"
 #include "events.h"
 #include "infer/blas.h"
 #include "log.h"
+#include "qr_index.h"
+#include "qr_query.h"
 #include "queue.h"
 #include "receive.h"
 #include "sender.h"
@@ -44,6 +47,7 @@ struct app {
 	struct spool		*sp;
 	pthread_rwlock_t	 acl_lock;
 	struct acl		*acl;		/* swapped on SIGHUP */
+	struct acl		*qacl;		/* allow_query; swapped on SIGHUP */
 	atomic_bool		 stop;
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 wake;
@@ -111,48 +115,85 @@ resolve_sop_classes(const struct conf *c, char *err, size_t errsz)
 
 /* ---- callbacks from the DICOM bridge (association threads) ---- */
 
+/* One association's context: its own database connection. */
+struct assoc {
+	struct app	*app;
+	struct receive	*rc;
+};
+
+/*
+ * verdict - what the calling AE may do: store (allow) and query and
+ * retrieve (allow_query).  It is rejected when it may do none of what it
+ * proposed; a proposal of verification only is judged by allow, or by an
+ * allow_query line that names it.
+ */
+static enum dcm_verdict
+verdict(struct app *app, const struct dcm_assoc_info *ai, const char **why)
+{
+	int store_ok, query_ok, listed;
+
+	pthread_rwlock_rdlock(&app->acl_lock);
+	store_ok = acl_permits(app->acl, ai->calling_ae, ai->peer);
+	query_ok = acl_permits(app->qacl, ai->calling_ae, ai->peer);
+	listed = query_ok && acl_count(app->qacl) > 0;
+	pthread_rwlock_unlock(&app->acl_lock);
+	*why = "calling AE title not allowed";
+	if (ai->wants_store || ai->wants_qr) {
+		if (!(ai->wants_store && store_ok) && !(ai->wants_qr && query_ok)) {
+			if (ai->wants_qr && !ai->wants_store)
+				*why = "calling AE title not allowed to query";
+			return DCM_REJECT_CALLING;
+		}
+	} else if (!store_ok && !listed)
+		return DCM_REJECT_CALLING;
+	if (store_ok && query_ok)
+		return DCM_ACCEPT;
+	return store_ok ? DCM_ACCEPT_STORE : DCM_ACCEPT_QR;
+}
+
 static void *
 cb_assoc_open(void *arg, const struct dcm_assoc_info *ai,
-    enum dcm_verdict *verdict)
+    enum dcm_verdict *verdict_out)
 {
 	struct app *app = arg;
+	struct assoc *as;
 	struct receive *rc;
+	const char *why;
 	char err[512];
-	int ok;
 
-	*verdict = DCM_REJECT_TRANSIENT;
+	*verdict_out = DCM_REJECT_TRANSIENT;
 	if ((rc = receive_new(app->sp, app->conf.database, err, sizeof(err))) == NULL) {
 		log_err("association from %s (%s) refused: database: %s",
 		    ai->calling_ae, ai->peer, err);
 		return NULL;
 	}
+	as = xcalloc(1, sizeof(*as));
+	as->app = app;
+	as->rc = rc;
 	if (!ai->called_ok) {
 		log_warn("association from %s (%s) refused: called AE title %s "
 		    "is not ours", ai->calling_ae, ai->peer, ai->called_ae);
 		events_add(receive_db(rc), "assoc-rejected", ai->calling_ae,
 		    ai->called_ae, ai->peer, "called AE title not recognized");
-		*verdict = DCM_REJECT_CALLED;
-		return rc;
+		*verdict_out = DCM_REJECT_CALLED;
+		return as;
 	}
-	pthread_rwlock_rdlock(&app->acl_lock);
-	ok = acl_permits(app->acl, ai->calling_ae, ai->peer);
-	pthread_rwlock_unlock(&app->acl_lock);
-	if (!ok) {
-		log_warn("association from %s (%s) refused: calling AE title "
-		    "not allowed", ai->calling_ae, ai->peer);
+	*verdict_out = verdict(app, ai, &why);
+	if (*verdict_out == DCM_REJECT_CALLING) {
+		log_warn("association from %s (%s) refused: %s", ai->calling_ae,
+		    ai->peer, why);
 		events_add(receive_db(rc), "assoc-rejected", ai->calling_ae,
-		    ai->called_ae, ai->peer, "calling AE title not allowed");
-		*verdict = DCM_REJECT_CALLING;
-		return rc;
+		    ai->called_ae, ai->peer, why);
 	}
-	*verdict = DCM_ACCEPT;
-	return rc;
+	return as;
 }
 
 static int
 cb_tmp_open(void *ctx, char *path, size_t pathsz)
 {
-	return receive_tmp_open(ctx, path, pathsz);
+	struct assoc *as = ctx;
+
+	return receive_tmp_open(as->rc, path, pathsz);
 }
 
 static void
@@ -165,8 +206,15 @@ cb_tmp_discard(void *ctx, int fd, const char *path)
 static enum dcm_store_rc
 cb_store(void *ctx, const struct instance_meta *m, int fd, const char *tmp_path)
 {
-	switch (receive_commit(ctx, m, fd, tmp_path)) {
+	struct assoc *as = ctx;
+
+	switch (receive_commit(as->rc, m, fd, tmp_path)) {
 	case RECEIVE_OK:
+		/* committed: a failure here costs only the query index row */
+		if (as->app->conf.query_images &&
+		    qr_index_instance(receive_db(as->rc), m->sop_instance_uid) == -1)
+			log_warn("sop=%s: not added to the query/retrieve index: %s",
+			    m->sop_instance_uid, db_errmsg(receive_db(as->rc)));
 		return DCM_STORE_OK;
 	case RECEIVE_BAD_UID:
 		return DCM_STORE_BAD_UID;
@@ -178,11 +226,57 @@ cb_store(void *ctx, const struct instance_meta *m, int fd, const char *tmp_path)
 static void
 cb_assoc_close(void *ctx)
 {
-	receive_free(ctx);
+	struct assoc *as = ctx;
+
+	if (as == NULL)
+		return;
+	receive_free(as->rc);
+	free(as);
 }
 
 static const struct dcm_scp_ops scp_ops = {
 	cb_assoc_open, cb_tmp_open, cb_tmp_discard, cb_store, cb_assoc_close
+};
+
+static enum dcm_qr_rc
+cb_qr_find(void *ctx, const struct dcm_qr_query *q, struct dcm_qr_matches *m,
+    char *why, size_t whysz)
+{
+	struct assoc *as = ctx;
+
+	return qr_query_find(receive_db(as->rc), q, as->app->conf.query_images,
+	    m, why, whysz);
+}
+
+static enum dcm_qr_rc
+cb_qr_retrieve(void *ctx, const struct dcm_qr_query *q,
+    struct dcm_qr_file **files, size_t *n, char *why, size_t whysz)
+{
+	struct assoc *as = ctx;
+
+	return qr_query_retrieve(receive_db(as->rc), q,
+	    as->app->conf.query_images, files, n, why, whysz);
+}
+
+/* cb_qr_destination - move_destination lines (fixed at start-up). */
+static int
+cb_qr_destination(void *ctx, const char *ae, char *host, size_t hostsz,
+    int *port)
+{
+	struct assoc *as = ctx;
+	const struct conf *c = &as->app->conf;
+
+	for (size_t i = 0; i < c->nmove_dests; i++)
+		if (strcmp(c->move_dests[i].ae, ae) == 0) {
+			snprintf(host, hostsz, "%s", c->move_dests[i].host);
+			*port = c->move_dests[i].port;
+			return 0;
+		}
+	return -1;
+}
+
+static const struct dcm_qr_ops qr_ops = {
+	cb_qr_find, cb_qr_retrieve, cb_qr_destination
 };
 
 /* ---- threads ---- */
@@ -347,6 +441,11 @@ recover(struct app *app, struct db *db)
 	if (orphan_reports(app, db) == -1)
 		fatal("recovery: checking %s/reports: %s", app->conf.spool_dir,
 		    db_errmsg(db));
+	if ((n = qr_index_missing(db, app->conf.query_images)) == -1)
+		fatal("recovery: indexing for query/retrieve: %s", db_errmsg(db));
+	if (n > 0)
+		log_info("recovery: %d report(s)%s added to the query/retrieve "
+		    "index", n, app->conf.query_images ? " and instance(s)" : "");
 	if (spool_walk(app->sp, reindex_one, &ri) == -1)
 		fatal("recovery: re-indexing the spool: %s", db_errmsg(db));
 	if (ri.indexed || ri.unreadable)
@@ -354,28 +453,33 @@ recover(struct app *app, struct db *db)
 		    ri.indexed, ri.unreadable);
 }
 
-/* reload - SIGHUP: allow list and log level; the rest needs a restart. */
+/* reload - SIGHUP: allow lists and log level; the rest needs a restart. */
 static void
 reload(struct app *app)
 {
 	struct conf nc;
-	struct acl *acl, *old;
+	struct acl *acl, *qacl, *old, *qold;
 	char err[512];
 
 	if (conf_load(app->conf.path, &nc, err, sizeof(err)) == -1) {
 		log_err("reload: %s; keeping the running configuration", err);
 		return;
 	}
-	if ((acl = acl_new(&nc, err, sizeof(err))) == NULL) {
+	if ((acl = acl_new(&nc, err, sizeof(err))) == NULL ||
+	    (qacl = acl_new_query(&nc, err, sizeof(err))) == NULL) {
 		log_err("reload: %s; keeping the running configuration", err);
+		acl_free(acl);
 		conf_fini(&nc);
 		return;
 	}
 	pthread_rwlock_wrlock(&app->acl_lock);
 	old = app->acl;
+	qold = app->qacl;
 	app->acl = acl;
+	app->qacl = qacl;
 	pthread_rwlock_unlock(&app->acl_lock);
 	acl_free(old);
+	acl_free(qold);
 	log_set_level(nc.log_level);
 	if (strcmp(nc.ae_title, app->conf.ae_title) != 0 ||
 	    strcmp(nc.listen_addr, app->conf.listen_addr) != 0 ||
@@ -384,9 +488,10 @@ reload(struct app *app)
 	    strcmp(nc.database, app->conf.database) != 0 ||
 	    nc.settle_time != app->conf.settle_time ||
 	    nc.max_associations != app->conf.max_associations)
-		log_warn("reload: settings other than allow and log_level "
-		    "changed; they take effect at the next restart");
-	log_info("reloaded: %zu allow entries, log_level %s", acl_count(acl),
+		log_warn("reload: settings other than allow, allow_query and "
+		    "log_level changed; they take effect at the next restart");
+	log_info("reloaded: %zu allow entries, %zu allow_query entries, "
+	    "log_level %s", acl_count(acl), acl_count(qacl),
 	    log_level_name(nc.log_level));
 	conf_fini(&nc);
 }
@@ -428,7 +533,8 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if ((app.sop_classes = resolve_sop_classes(&app.conf, err, sizeof(err))) == NULL ||
-	    (app.acl = acl_new(&app.conf, err, sizeof(err))) == NULL) {
+	    (app.acl = acl_new(&app.conf, err, sizeof(err))) == NULL ||
+	    (app.qacl = acl_new_query(&app.conf, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "radscribed: %s\n", err);
 		return 1;
 	}
@@ -465,6 +571,7 @@ main(int argc, char *argv[])
 	sp.acse_timeout = app.conf.acse_timeout;
 	sp.dimse_timeout = app.conf.dimse_timeout;
 	sp.sop_classes = app.sop_classes;
+	sp.qr_ops = &qr_ops;
 	if ((scp = dcm_scp_new(&sp, &scp_ops, &app, err, sizeof(err))) == NULL)
 		fatal("%s", err);
 	recover(&app, db);

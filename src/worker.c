@@ -21,6 +21,7 @@
 #include "infer/image.h"
 #include "infer/pipeline.h"
 #include "log.h"
+#include "qr_index.h"
 #include "queue.h"
 #include "srtemplate.h"
 #include "uid.h"
@@ -320,6 +321,8 @@ record(struct worker *w, const struct queue_job *job, const char *sop,
 	if (db_step(db, st) != SQLITE_DONE)
 		goto fail;
 	rid = sqlite3_last_insert_rowid(db_sqlite(db));
+	if (qr_index_report(db, path) == -1)
+		goto fail;
 	if (pr->id > 0) {
 		if ((st = db_prepare(db, sup_sql)) == NULL)
 			goto fail;

@@ -70,20 +70,28 @@ void	dcm_codecs_init(void);
 int	dcm_read_grey(const char *path, unsigned char **px, int *w, int *h,
 	    char *err, size_t errsz);
 
-/* ---- Storage SCP ---- */
+/* ---- Storage SCP (and Query/Retrieve SCP: dicom/qr.h) ---- */
 
 struct dcm_assoc_info {
 	char	calling_ae[17];
 	char	called_ae[17];
 	char	peer[64];		/* numeric address */
 	int	called_ok;		/* called AE title is ours */
+	/* what the requester proposed: storage (to send us instances, or
+	 * any other class), Query/Retrieve (storage contexts in the SCP
+	 * role, for C-GET, count as Query/Retrieve), verification */
+	int	wants_store;
+	int	wants_qr;
+	int	wants_verification;
 };
 
 enum dcm_verdict {
-	DCM_ACCEPT,
+	DCM_ACCEPT,			/* every service */
 	DCM_REJECT_CALLED,		/* permanent, called AE not recognised */
 	DCM_REJECT_CALLING,		/* permanent, calling AE not recognised */
-	DCM_REJECT_TRANSIENT		/* transient, no reason (e.g. database down) */
+	DCM_REJECT_TRANSIENT,		/* transient, no reason (e.g. database down) */
+	DCM_ACCEPT_STORE,		/* storage and verification only */
+	DCM_ACCEPT_QR			/* Query/Retrieve and verification only */
 };
 
 enum dcm_store_rc {
@@ -108,6 +116,8 @@ struct dcm_scp_ops {
 	void	 (*assoc_close)(void *ctx);
 };
 
+struct dcm_qr_ops;	/* dicom/qr.h */
+
 struct dcm_scp_params {
 	const char		 *ae_title;
 	const char		 *listen_addr;	/* "*" or "0.0.0.0": any */
@@ -117,14 +127,17 @@ struct dcm_scp_params {
 	int			  acse_timeout;
 	int			  dimse_timeout;
 	const char *const	 *sop_classes;	/* UIDs, NULL-terminated */
+	/* Query/Retrieve on the same port; NULL: not offered.  Borrowed,
+	 * called with the association's context from assoc_open. */
+	const struct dcm_qr_ops	 *qr_ops;
 };
 
 struct dcm_scp;
 
 /*
  * dcm_scp_new - bind and listen now (so start-up fails early).  params and
- * the strings in it are copied; ops and app are borrowed for the life of
- * the SCP.  NULL with err set.
+ * the strings in it are copied; ops, params->qr_ops and app are borrowed
+ * for the life of the SCP.  NULL with err set.
  */
 struct dcm_scp *dcm_scp_new(const struct dcm_scp_params *params,
 	    const struct dcm_scp_ops *ops, void *app, char *err, size_t errsz);

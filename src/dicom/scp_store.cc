@@ -5,7 +5,9 @@
  * association to a thread of its own.  A C-STORE is received bit for bit
  * into a temporary file and answered only after ops->store committed it:
  * DcmStorageSCP sends success before the file is durable, so it is not
- * used.  Knows nothing of SQLite; decisions come through dcm_scp_ops.
+ * used.  The same associations carry Query/Retrieve (scp_qr.cc) when
+ * dcm_scp_params.qr_ops is set.  Knows nothing of SQLite; decisions
+ * come through dcm_scp_ops and dcm_qr_ops.
  */
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dcdeftag.h"
@@ -42,6 +44,8 @@ extern "C" {
 }
 #include "dicom/bridge_priv.h"
 #include "dicom/dcmbridge.h"
+#include "dicom/qr.h"
+#include "dicom/scp_qr.h"
 
 #define STATUS_NO_RESOURCES	0xA700	/* PS3.4 B.2.3 Refused: Out of Resources */
 #define STATUS_NOT_SUPPORTED	0x0122	/* PS3.7 C.4.2: Refused: SOP Class not supported */
@@ -56,6 +60,7 @@ struct dcm_scp {
 	int			 dimse_timeout;
 	std::vector<std::string> sop_classes;
 	const dcm_scp_ops	*ops;
+	const dcm_qr_ops	*qr_ops;	/* NULL: no Query/Retrieve */
 	void			*app;
 	int			 listen_fd;
 	T_ASC_Network		*net;
@@ -302,16 +307,22 @@ handle_store(dcm_scp *scp, void *ctx, T_ASC_Association *as,
 	memset(&m, 0, sizeof(m));
 	snprintf(m.calling_ae, sizeof(m.calling_ae), "%s", ai.calling_ae);
 
-	/* The context negotiated a SOP class; the command must not change it. */
-	if (strcmp(req.AffectedSOPClassUID, pc.abstractSyntax) != 0) {
+	/*
+	 * The context negotiated a SOP class; the command must not change
+	 * it.  A context accepted with the requester as SCP only (for C-GET)
+	 * does not let it send.
+	 */
+	if (strcmp(req.AffectedSOPClassUID, pc.abstractSyntax) != 0 ||
+	    pc.acceptedRole == ASC_SC_ROLE_SCP) {
 		DIC_UL bytes, pdvs;
 
 		if (DIMSE_ignoreDataSet(as, DIMSE_NONBLOCKING, scp->dimse_timeout,
 		    &bytes, &pdvs).bad())
 			return -1;
 		status = STATUS_NOT_SUPPORTED;
-		snprintf(why, sizeof(why), "SOP class differs from the "
-		    "presentation context's");
+		snprintf(why, sizeof(why), "%s", pc.acceptedRole == ASC_SC_ROLE_SCP ?
+		    "presentation context accepted for C-GET only" :
+		    "SOP class differs from the presentation context's");
 	} else if ((fd = scp->ops->tmp_open(ctx, path, sizeof(path))) == -1) {
 		DIC_UL bytes, pdvs;
 
@@ -433,22 +444,61 @@ listed(const char *uid, const char *const *list, size_t n)
 	return false;
 }
 
-/*
- * negotiate - accept each proposed context whose abstract syntax we serve,
- * with the first transfer syntax in the PEER's order that we support: the
- * peer lists what it holds first, so objects arrive as sent, untranscoded.
- */
-static int
-negotiate(dcm_scp *scp, T_ASC_Association *as)
+static bool
+configured(const dcm_scp *scp, const char *uid)
+{
+	for (size_t k = 0; k < scp->sop_classes.size(); k++)
+		if (scp->sop_classes[k] == uid)
+			return true;
+	return false;
+}
+
+/* proposals - what the requester asks for, before assoc_open decides. */
+static void
+proposals(const dcm_scp *scp, T_ASC_Association *as, dcm_assoc_info *ai)
 {
 	int n = ASC_countPresentationContexts(as->params);
+
+	for (int i = 0; i < n; i++) {
+		T_ASC_PresentationContext pc;
+
+		if (ASC_getPresentationContext(as->params, i, &pc).bad())
+			continue;
+		if (strcmp(pc.abstractSyntax, UID_VerificationSOPClass) == 0)
+			ai->wants_verification = 1;
+		else if (scp->qr_ops != NULL && qr_sop_class(pc.abstractSyntax))
+			ai->wants_qr = 1;
+		else if (pc.proposedRole == ASC_SC_ROLE_SCP)
+			ai->wants_qr = ai->wants_qr ||
+			    dcmIsaStorageSOPClassUID(pc.abstractSyntax, ESSC_All);
+		else
+			ai->wants_store = 1;
+	}
+}
+
+/*
+ * negotiate - accept each proposed context whose abstract syntax we serve
+ * and the verdict allows, with the first transfer syntax in the PEER's
+ * order that we support: the peer lists what it holds first, so objects
+ * arrive as sent, untranscoded.  Storage contexts proposed with the
+ * requester as SCP (for C-GET) are accepted in that role for any storage
+ * class when Query/Retrieve is allowed.
+ */
+static int
+negotiate(dcm_scp *scp, T_ASC_Association *as, enum dcm_verdict verdict)
+{
+	int n = ASC_countPresentationContexts(as->params);
+	bool store_ok = verdict == DCM_ACCEPT || verdict == DCM_ACCEPT_STORE;
+	bool qr_ok = scp->qr_ops != NULL &&
+	    (verdict == DCM_ACCEPT || verdict == DCM_ACCEPT_QR);
 
 	for (int i = 0; i < n; i++) {
 		T_ASC_PresentationContext pc;
 		const char *const *ts;
 		size_t nts;
 		const char *chosen = NULL;
-		bool known = false;
+		bool known = false, allowed = true;
+		T_ASC_SC_ROLE role = ASC_SC_ROLE_DEFAULT;
 
 		if (ASC_getPresentationContext(as->params, i, &pc).bad())
 			return -1;
@@ -456,19 +506,37 @@ negotiate(dcm_scp *scp, T_ASC_Association *as)
 			known = true;
 			ts = echo_ts;
 			nts = sizeof(echo_ts) / sizeof(echo_ts[0]);
+		} else if (scp->qr_ops != NULL && qr_sop_class(pc.abstractSyntax)) {
+			known = true;
+			allowed = qr_ok;
+			ts = echo_ts;
+			nts = sizeof(echo_ts) / sizeof(echo_ts[0]);
 		} else {
-			for (size_t k = 0; k < scp->sop_classes.size(); k++)
-				if (scp->sop_classes[k] == pc.abstractSyntax)
-					known = true;
+			bool scu = pc.proposedRole != ASC_SC_ROLE_SCP;
+			bool scp_role = pc.proposedRole == ASC_SC_ROLE_SCP ||
+			    pc.proposedRole == ASC_SC_ROLE_SCUSCP;
+			bool can_get = qr_ok && scp_role &&
+			    dcmIsaStorageSOPClassUID(pc.abstractSyntax, ESSC_All);
+			bool can_store = store_ok && scu &&
+			    configured(scp, pc.abstractSyntax);
+
+			known = configured(scp, pc.abstractSyntax) || can_get;
+			allowed = can_get || can_store;
+			if (can_get && can_store)
+				role = ASC_SC_ROLE_SCUSCP;
+			else if (can_get)
+				role = ASC_SC_ROLE_SCP;
 			ts = store_ts;
 			nts = sizeof(store_ts) / sizeof(store_ts[0]);
 		}
-		if (!known) {
-			log_debug("context %d: %s not accepted (SOP class not "
-			    "configured)", pc.presentationContextID,
-			    pc.abstractSyntax);
+		if (!known || !allowed) {
+			log_debug("context %d: %s not accepted (%s)",
+			    pc.presentationContextID, pc.abstractSyntax, known ?
+			    "not allowed for this calling AE title" :
+			    "SOP class not configured");
 			ASC_refusePresentationContext(as->params,
-			    pc.presentationContextID, ASC_P_ABSTRACTSYNTAXNOTSUPPORTED);
+			    pc.presentationContextID, known ? ASC_P_USERREJECTION :
+			    ASC_P_ABSTRACTSYNTAXNOTSUPPORTED);
 			continue;
 		}
 		for (int j = 0; j < pc.transferSyntaxCount && chosen == NULL; j++)
@@ -483,7 +551,7 @@ negotiate(dcm_scp *scp, T_ASC_Association *as)
 			continue;
 		}
 		if (ASC_acceptPresentationContext(as->params,
-		    pc.presentationContextID, chosen).bad())
+		    pc.presentationContextID, chosen, role).bad())
 			return -1;
 	}
 	return 0;
@@ -504,10 +572,13 @@ serve(dcm_scp *scp, T_ASC_Association *as)
 	snprintf(ai.peer, sizeof(ai.peer), "%s",
 	    as->params->DULparams.callingPresentationAddress);
 	ai.called_ok = scp->ae_title == ai.called_ae;
+	proposals(scp, as, &ai);
 
 	ctx = scp->ops->assoc_open(scp->app, &ai, &verdict);
 	switch (verdict) {
 	case DCM_ACCEPT:
+	case DCM_ACCEPT_STORE:
+	case DCM_ACCEPT_QR:
 		break;
 	case DCM_REJECT_CALLED:
 		reject(as, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER,
@@ -530,7 +601,7 @@ serve(dcm_scp *scp, T_ASC_Association *as)
 		    ASC_REASON_SU_APPCONTEXTNAMENOTSUPPORTED);
 		goto out;
 	}
-	if (negotiate(scp, as) == -1 || ASC_acknowledgeAssociation(as).bad()) {
+	if (negotiate(scp, as, verdict) == -1 || ASC_acknowledgeAssociation(as).bad()) {
 		log_warn("association from %s (%s): negotiation failed",
 		    ai.calling_ae, ai.peer);
 		goto out;
@@ -570,6 +641,23 @@ serve(dcm_scp *scp, T_ASC_Association *as)
 				ASC_abortAssociation(as);
 				break;
 			}
+		} else if (scp->qr_ops != NULL &&
+		    (msg.CommandField == DIMSE_C_FIND_RQ ||
+		    msg.CommandField == DIMSE_C_MOVE_RQ ||
+		    msg.CommandField == DIMSE_C_GET_RQ)) {
+			qr_assoc qa = { scp->qr_ops, ctx, scp->ae_title.c_str(),
+			    ai.calling_ae, scp->acse_timeout, scp->dimse_timeout,
+			    as };
+
+			if (qr_serve(qa, pid, msg) == -1) {
+				ASC_abortAssociation(as);
+				break;
+			}
+		} else if (msg.CommandField == DIMSE_C_CANCEL_RQ) {
+			/* PS3.7 9.3.2.3: a cancel for nothing in progress */
+			log_debug("association from %s: C-CANCEL for message %u "
+			    "ignored: nothing in progress", ai.calling_ae,
+			    (unsigned)msg.msg.CCancelRQ.MessageIDBeingRespondedTo);
 		} else {
 			log_warn("association from %s: unsupported command 0x%04x; "
 			    "aborting", ai.calling_ae, (unsigned)msg.CommandField);
@@ -768,6 +856,7 @@ dcm_scp_new(const struct dcm_scp_params *p, const struct dcm_scp_ops *ops,
 		for (const char *const *s = p->sop_classes; *s; s++)
 			scp->sop_classes.push_back(*s);
 		scp->ops = ops;
+		scp->qr_ops = p->qr_ops;
 		scp->app = app;
 		scp->stop = false;
 		scp->active = 0;

@@ -65,6 +65,40 @@ struct dcm_scu_result {
 int	dcm_scu_store(const struct dcm_scu_peer *peer, const char *path,
 	    struct dcm_scu_result *res /* OUT */);
 
+/* ---- one association, many files (C-MOVE sub-operations) ---- */
+
+/* One SOP class, in one transfer syntax, the association must carry. */
+struct dcm_scu_offer {
+	const char	*sop_class_uid;
+	const char	*transfer_syntax;
+};
+
+struct dcm_scu_assoc;
+
+/*
+ * dcm_scu_open - associate with peer proposing, for each distinct offer,
+ * its SOP class with its transfer syntax and with Explicit and Implicit
+ * VR Little Endian (128 presentation contexts at most).  The association,
+ * or NULL with res->rc and res->detail set.  peer and its strings are
+ * borrowed until dcm_scu_close.  Blocks for acse_timeout at most.  Any
+ * thread; sets DCMTK's global dcmConnectionTimeout.
+ */
+struct dcm_scu_assoc *dcm_scu_open(const struct dcm_scu_peer *peer,
+	    const struct dcm_scu_offer *offers, size_t n,
+	    struct dcm_scu_result *res /* OUT */);
+/*
+ * dcm_scu_send - one C-STORE of the file at path on a, as dcm_scu_store
+ * sends it; move_originator_ae (NULL: none) and move_originator_id fill
+ * the Move Originator fields of the request (PS3.7 9.1.1.1).  0 when the
+ * peer answered (res->status), -1 otherwise.  After DCM_SCU_NETWORK or
+ * DCM_SCU_ABORTED the association is gone: later sends fail at once.
+ */
+int	dcm_scu_send(struct dcm_scu_assoc *a, const char *path,
+	    const char *move_originator_ae, unsigned move_originator_id,
+	    struct dcm_scu_result *res /* OUT */);
+/* dcm_scu_close - release a (abort it if it broke) and free it; NULL: no-op. */
+void	dcm_scu_close(struct dcm_scu_assoc *a);
+
 enum dcm_status_class {
 	DCM_STATUS_SUCCESS,		/* 0x0000 */
 	DCM_STATUS_WARNING,		/* 0x0001, 0xBxxx, 0x0107, 0x0116 */

@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 extern "C" {
 #include "log.h"
@@ -89,10 +91,14 @@ rejected(T_ASC_Parameters *params, dcm_scu_result *res)
 	    "association rejected: %s", s.c_str());
 }
 
-/* store - the C-STORE on an established association; 0 with a status. */
+/*
+ * store - the C-STORE on an established association; 0 with a status.
+ * orig_ae (NULL: none) and orig_id are the Move Originator fields.
+ */
 static int
 store(T_ASC_Association *as, const dcm_scu_peer *peer, DcmDataset *ds,
-    E_TransferSyntax own, dcm_scu_result *res)
+    E_TransferSyntax own, dcm_scu_result *res, const char *orig_ae = NULL,
+    Uint16 orig_id = 0)
 {
 	T_ASC_PresentationContextID pid;
 	T_ASC_PresentationContext pc;
@@ -126,6 +132,12 @@ store(T_ASC_Association *as, const dcm_scu_peer *peer, DcmDataset *ds,
 	    sizeof(req.AffectedSOPInstanceUID));
 	req.DataSetType = DIMSE_DATASET_PRESENT;
 	req.Priority = DIMSE_PRIORITY_MEDIUM;
+	if (orig_ae != NULL) {
+		OFStandard::strlcpy(req.MoveOriginatorApplicationEntityTitle,
+		    orig_ae, sizeof(req.MoveOriginatorApplicationEntityTitle));
+		req.MoveOriginatorID = orig_id;
+		req.opts |= O_STORE_MOVEORIGINATORAETITLE | O_STORE_MOVEORIGINATORID;
+	}
 	c = DIMSE_storeUser(as, pid, &req, NULL, ds, NULL, NULL,
 	    DIMSE_NONBLOCKING, peer->dimse_timeout, &rsp, &detail, NULL, 0);
 	if (c.bad()) {
@@ -273,6 +285,230 @@ dcm_scu_store(const struct dcm_scu_peer *peer, const char *path,
 		log_err("dcm_scu_store: unexpected C++ exception");
 		return fail(res, DCM_SCU_INTERNAL, "%s",
 		    "unexpected C++ exception");
+	}
+}
+
+/* ---- one association, many files ---- */
+
+struct dcm_scu_assoc {
+	const dcm_scu_peer	*peer;
+	T_ASC_Network		*net;
+	T_ASC_Association	*as;
+	bool			 broken;
+};
+
+static bool
+uncompressed_le(const char *ts)
+{
+	return strcmp(ts, UID_LittleEndianExplicitTransferSyntax) == 0 ||
+	    strcmp(ts, UID_LittleEndianImplicitTransferSyntax) == 0;
+}
+
+/* offer_contexts - one context per distinct SOP class and syntax. */
+static OFCondition
+offer_contexts(T_ASC_Parameters *params, const dcm_scu_offer *offers,
+    size_t n)
+{
+	const char *le[2] = {
+		UID_LittleEndianExplicitTransferSyntax,
+		UID_LittleEndianImplicitTransferSyntax
+	};
+	std::vector<std::string> seen;
+	int pcid = 1;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *ts = offers[i].transfer_syntax;
+		std::string own = std::string(offers[i].sop_class_uid) + "|" +
+		    (uncompressed_le(ts) ? "LE" : ts);
+		std::string lek = std::string(offers[i].sop_class_uid) + "|LE";
+		OFCondition c;
+
+		if (std::find(seen.begin(), seen.end(), own) == seen.end()) {
+			const char *one[1] = { ts };
+
+			if (pcid > 255)
+				return EC_IllegalCall;
+			seen.push_back(own);
+			c = uncompressed_le(ts) ?
+			    ASC_addPresentationContext(params, (T_ASC_PresentationContextID)pcid,
+			    offers[i].sop_class_uid, le, 2) :
+			    ASC_addPresentationContext(params, (T_ASC_PresentationContextID)pcid,
+			    offers[i].sop_class_uid, one, 1);
+			if (c.bad())
+				return c;
+			pcid += 2;
+		}
+		if (std::find(seen.begin(), seen.end(), lek) == seen.end()) {
+			if (pcid > 255)
+				return EC_IllegalCall;
+			seen.push_back(lek);
+			c = ASC_addPresentationContext(params,
+			    (T_ASC_PresentationContextID)pcid,
+			    offers[i].sop_class_uid, le, 2);
+			if (c.bad())
+				return c;
+			pcid += 2;
+		}
+	}
+	return EC_Normal;
+}
+
+/* dcm_scu_open - one association for several C-STOREs */
+extern "C" struct dcm_scu_assoc *
+dcm_scu_open(const struct dcm_scu_peer *peer, const struct dcm_scu_offer *offers,
+    size_t n, struct dcm_scu_result *res)
+{
+	dcm_scu_assoc *a = NULL;
+	T_ASC_Parameters *params = NULL;
+	char addr[300];
+	OFCondition c;
+
+	memset(res, 0, sizeof(*res));
+	res->rc = DCM_SCU_INTERNAL;
+	try {
+		if (strlen(peer->called_ae) > 16 || strlen(peer->calling_ae) > 16 ||
+		    peer->called_ae[0] == '\0' || peer->calling_ae[0] == '\0') {
+			fail(res, DCM_SCU_INTERNAL, "%s",
+			    "AE title empty or longer than 16 characters");
+			return NULL;
+		}
+		a = new dcm_scu_assoc;
+		a->peer = peer;
+		a->net = NULL;
+		a->as = NULL;
+		a->broken = false;
+		snprintf(addr, sizeof(addr), "%s:%d", peer->host, peer->port);
+		dcmConnectionTimeout.set(peer->acse_timeout);
+		c = ASC_initializeNetwork(NET_REQUESTOR, 0, peer->acse_timeout,
+		    &a->net);
+		if (c.bad()) {
+			fail(res, DCM_SCU_INTERNAL, "ASC_initializeNetwork: %s",
+			    c.text());
+			goto fail;
+		}
+		c = ASC_createAssociationParameters(&params, ASC_DEFAULTMAXPDU);
+		if (c.good())
+			c = ASC_setAPTitles(params, peer->calling_ae,
+			    peer->called_ae, NULL);
+		if (c.good())
+			c = ASC_setPresentationAddresses(params,
+			    OFStandard::getHostName().c_str(), addr);
+		if (c.good())
+			c = offer_contexts(params, offers, n);
+		if (c.bad()) {
+			fail(res, DCM_SCU_INTERNAL, "association parameters: %s",
+			    c.text());
+			goto fail;
+		}
+		c = ASC_requestAssociation(a->net, params, &a->as);
+		if (a->as == NULL) {
+			fail(res, DCM_SCU_INTERNAL, "ASC_requestAssociation: %s",
+			    c.text());
+			goto fail;
+		}
+		params = NULL;		/* a->as owns them now */
+		if (c.bad()) {
+			if (c == DUL_ASSOCIATIONREJECTED)
+				rejected(a->as->params, res);
+			else if (c == DUL_PEERABORTEDASSOCIATION)
+				fail(res, DCM_SCU_ABORTED, "%s", "association "
+				    "aborted by the peer during negotiation");
+			else
+				fail(res, DCM_SCU_NETWORK, "cannot associate: %s",
+				    c.text());
+			/* as exchange(): nothing to release or drop */
+			ASC_destroyAssociation(&a->as);
+			goto fail;
+		}
+		if (ASC_countAcceptedPresentationContexts(a->as->params) == 0) {
+			fail(res, DCM_SCU_NO_CONTEXT, "%s", "no presentation "
+			    "context accepted");
+			goto fail;
+		}
+		res->rc = DCM_SCU_STATUS;
+		return a;
+fail:
+		if (params != NULL)
+			ASC_destroyAssociationParameters(&params);
+		dcm_scu_close(a);
+		return NULL;
+	} catch (...) {
+		log_err("dcm_scu_open: unexpected C++ exception");
+		fail(res, DCM_SCU_INTERNAL, "%s", "unexpected C++ exception");
+		return NULL;
+	}
+}
+
+/* dcm_scu_send - one C-STORE on an open association */
+extern "C" int
+dcm_scu_send(struct dcm_scu_assoc *a, const char *path,
+    const char *move_originator_ae, unsigned move_originator_id,
+    struct dcm_scu_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->rc = DCM_SCU_INTERNAL;
+	try {
+		DcmFileFormat ff;
+		DcmDataset *ds;
+		OFCondition c;
+		int rc;
+
+		if (a->broken || a->as == NULL)
+			return fail(res, DCM_SCU_NETWORK, "%s",
+			    "the association is gone");
+		c = ff.loadFile(path);
+		if (c.bad()) {
+			char why[200];
+
+			snprintf(why, sizeof(why), "%s", c.text());
+			res->rc = DCM_SCU_FILE;
+			snprintf(res->detail, sizeof(res->detail), "%s: %s",
+			    path, why);
+			return -1;
+		}
+		ds = ff.getDataset();
+		if (bridge_get_uid(ds, DCM_SOPClassUID, res->sop_class_uid,
+		    sizeof(res->sop_class_uid)) == -1 ||
+		    bridge_get_uid(ds, DCM_SOPInstanceUID,
+		    res->sop_instance_uid, sizeof(res->sop_instance_uid)) == -1)
+			return fail(res, DCM_SCU_FILE, "%s: SOP Class or SOP "
+			    "Instance UID missing or too long", path);
+		E_TransferSyntax own = ds->getOriginalXfer();
+		if (own == EXS_Unknown)
+			own = EXS_LittleEndianExplicit;
+		rc = store(a->as, a->peer, ds, own, res, move_originator_ae,
+		    (Uint16)move_originator_id);
+		if (rc == -1 && (res->rc == DCM_SCU_NETWORK ||
+		    res->rc == DCM_SCU_ABORTED))
+			a->broken = true;
+		return rc;
+	} catch (...) {
+		log_err("dcm_scu_send: unexpected C++ exception");
+		return fail(res, DCM_SCU_INTERNAL, "%s",
+		    "unexpected C++ exception");
+	}
+}
+
+/* dcm_scu_close - release and free */
+extern "C" void
+dcm_scu_close(struct dcm_scu_assoc *a)
+{
+	if (a == NULL)
+		return;
+	try {
+		if (a->as != NULL) {
+			if (!a->broken) {
+				if (ASC_releaseAssociation(a->as).bad())
+					ASC_abortAssociation(a->as);
+			} else
+				ASC_dropAssociation(a->as);
+			ASC_destroyAssociation(&a->as);
+		}
+		if (a->net != NULL)
+			ASC_dropNetwork(&a->net);
+		delete a;
+	} catch (...) {
+		log_err("dcm_scu_close: unexpected C++ exception");
 	}
 }
 

@@ -34,6 +34,13 @@ BAD_CASES=(
     "threads 0|threads = 0"
     "findings_max_tokens 0|findings_max_tokens = 0"
     "empty model|model ="
+    "allow_query without an AE title|allow_query ="
+    "allow_query AE title too long|allow_query = ABCDEFGHIJKLMNOPQ"
+    "allow_query with three fields|allow_query = QR 127.0.0.1 extra"
+    "move_destination with two fields|move_destination = PACS 10.0.0.5"
+    "move_destination port out of range|move_destination = PACS 10.0.0.5 70000"
+    "move_destination AE title too long|move_destination = ABCDEFGHIJKLMNOPQ 10.0.0.5 104"
+    "query_images neither yes nor no|query_images = maybe"
 )
 
 tap_plan $((12 + ${#BAD_CASES[@]}))
