@@ -207,7 +207,7 @@ write_conf() {
     for l in "$@"; do
         key=$(printf '%s' "$l" | sed -E 's/^[[:space:]]*([A-Za-z_]+).*/\1/')
         case $key in
-            allow|accept_sop_class) echo "$l" >> "$CONF" ;;
+            allow|accept_sop_class|allow_query|move_destination|archive) echo "$l" >> "$CONF" ;;
             *)
                 if grep -q "^$key = " "$CONF"; then
                     local tmp=$CONF.tmp
