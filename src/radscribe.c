@@ -2,7 +2,8 @@
 /*
  * radscribe - the admin CLI.  Reads the daemon's config for the database
  * path and works on its own connection, whether radscribed runs or not.
- * Exit status: 0 ok, 1 error, 2 usage.
+ * Each subcommand group lives in its own cli_*.c (see cli.h).
+ * Exit status: 0 ok, 1 error, 2 usage, 3 not found.
  */
 #include "config.h"
 
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "cli_infer.h"
 #include "infer/blas.h"
 #include "conf.h"
@@ -26,10 +28,32 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: radscribe [-f file] status [--json]\n"
+	    "       radscribe [-f file] list [jobs|studies] [--state S] "
+	    "[--stage S]\n"
+	    "                 [--since T] [--calling-ae AE] [--json]\n"
+	    "       radscribe [-f file] show STUDY_UID|JOB_ID [--json]\n"
+	    "       radscribe [-f file] report STUDY_UID "
+	    "[--format text|dicom|xml|json] [-o file]\n"
+	    "       radscribe model info FILE.gguf [--json]\n"
+	    "       radscribe [-f file] config check [file]\n"
+	    "       radscribe [-f file] echo NAME\n"
 	    "       radscribe infer --model LLM.gguf --mmproj MMPROJ.gguf "
 	    "[options] IMAGE...\n");
 	exit(2);
 }
+
+/* Subcommands that open what they need themselves (cli.h). */
+static const struct {
+	const char	*name;
+	int		(*fn)(const char *, int, char *[]);
+} cmds[] = {
+	{ "list", cli_list },
+	{ "show", cli_show },
+	{ "report", cli_report },
+	{ "model", cli_model },
+	{ "config", cli_config },
+	{ "echo", cli_echo },
+};
 
 static int
 cmd_status(struct db *db, int argc, char *argv[])
@@ -83,6 +107,11 @@ main(int argc, char *argv[])
 			fprintf(stderr, "radscribe: %s\n", why);
 		return cli_infer(argc, argv);
 	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[0], cmds[i].name) == 0) {
+			log_init("radscribe", 1, LOG_LV_WARN);
+			return cmds[i].fn(conf_path, argc, argv);
+		}
 	if (strcmp(argv[0], "status") != 0) {
 		fprintf(stderr, "radscribe: unknown command \"%s\"\n", argv[0]);
 		usage();

@@ -27,6 +27,7 @@
 #include "events.h"
 #include "infer/blas.h"
 #include "log.h"
+#include "paths.h"
 #include "qr_index.h"
 #include "qr_query.h"
 #include "queue.h"
@@ -54,21 +55,6 @@ struct app {
 	struct worker		*worker;
 	struct sender		*sender;	/* NULL: no archive */
 };
-
-/*
- * data_file - an installed data file (pkgdatadir), else the one in the
- * source tree, so that the node runs from the build tree before make
- * install.  Into buf (4096 bytes).
- */
-static const char *
-data_file(char *buf, const char *installed, const char *in_tree)
-{
-	snprintf(buf, 4096, "%s/%s", RS_PKGDATADIR, installed);
-	if (access(buf, R_OK) == 0)
-		return buf;
-	snprintf(buf, 4096, "%s/%s", RS_SRCDIR, in_tree);
-	return buf;
-}
 
 static void
 cb_queued(void *arg)
@@ -577,17 +563,17 @@ main(int argc, char *argv[])
 	recover(&app, db);
 	{
 		struct worker_params wp;
-		static char root[UID_ROOT_MAX + 1], b1[4096], b2[4096], b3[4096];
-		const char *models = data_file(b1, "models", "models");
+		static char root[UID_ROOT_MAX + 1], b1[PATHS_MAX], b2[PATHS_MAX],
+		    b3[PATHS_MAX];
+		const char *models = paths_models(b1);
 
 		if (uid_root_load(db, app.conf.uid_root, root, err, sizeof(err)) == -1)
 			fatal("%s", err);
 		memset(&wp, 0, sizeof(wp));
 		wp.conf = &app.conf;
 		wp.models_dir = models;
-		wp.sr_template = app.conf.sr_template ? app.conf.sr_template :
-		    data_file(b2, "templates/tid2000.xml", "dicom/templates/tid2000.xml");
-		wp.sr_schema = data_file(b3, "sr-template.rng", "dicom/sr-template.rng");
+		wp.sr_template = paths_sr_template(&app.conf, b2);
+		wp.sr_schema = paths_sr_schema(b3);
 		wp.uid_root = root;
 		wp.queued = cb_queued;
 		wp.arg = &app;

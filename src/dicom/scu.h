@@ -99,6 +99,17 @@ int	dcm_scu_send(struct dcm_scu_assoc *a, const char *path,
 /* dcm_scu_close - release a (abort it if it broke) and free it; NULL: no-op. */
 void	dcm_scu_close(struct dcm_scu_assoc *a);
 
+/*
+ * dcm_scu_echo - associate with peer proposing the Verification SOP Class
+ * (Implicit VR Little Endian), send one C-ECHO, release (scu_echo.cc).
+ * 0 when the peer answered (res->status holds its DIMSE status), -1
+ * otherwise with res->rc and res->detail set.  Blocks for about
+ * acse_timeout + dimse_timeout at most.  Any thread; sets DCMTK's global
+ * dcmConnectionTimeout.  PS3.7 9.1.5.
+ */
+int	dcm_scu_echo(const struct dcm_scu_peer *peer,
+	    struct dcm_scu_result *res /* OUT */);
+
 enum dcm_status_class {
 	DCM_STATUS_SUCCESS,		/* 0x0000 */
 	DCM_STATUS_WARNING,		/* 0x0001, 0xBxxx, 0x0107, 0x0116 */
