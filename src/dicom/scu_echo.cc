@@ -19,96 +19,44 @@ extern "C" {
 #include "log.h"
 }
 #include "dicom/scu.h"
-
-#define PCID_ECHO	1
+#include "dicom/scu_priv.h"
 
 static int
-fail(dcm_scu_result *res, dcm_scu_rc rc, const char *what, const char *text)
+fail(dcm_scu_result *res, dcm_scu_rc rc, const char *fmt, const char *arg)
 {
 	res->rc = rc;
-	snprintf(res->detail, sizeof(res->detail), "%s%s", what, text);
+	snprintf(res->detail, sizeof(res->detail), fmt, arg);
 	return -1;
 }
 
-/* rejected - A-ASSOCIATE-RJ into res, on one line */
-static int
-rejected(T_ASC_Parameters *params, dcm_scu_result *res)
-{
-	T_ASC_RejectParameters rj;
-	OFString text;
-	std::string s;
+#define PCID_ECHO	1
 
-	if (ASC_getRejectParameters(params, &rj).bad())
-		return fail(res, DCM_SCU_REJECTED_TRANSIENT,
-		    "association rejected", "");
-	ASC_printRejectParameters(text, &rj);
-	s = text.c_str();
-	for (size_t i = 0; i < s.size(); i++)
-		if (s[i] == '\n')
-			s[i] = ',';
-	while (!s.empty() && (s.back() == ',' || s.back() == ' '))
-		s.pop_back();
-	return fail(res, rj.result == ASC_RESULT_REJECTEDPERMANENT ?
-	    DCM_SCU_REJECTED_PERMANENT : DCM_SCU_REJECTED_TRANSIENT,
-	    "association rejected: ", s.c_str());
+static OFCondition
+echo_context(T_ASC_Parameters *params, void *arg)
+{
+	const char *ts[1] = { UID_LittleEndianImplicitTransferSyntax };
+
+	(void)arg;
+	return ASC_addPresentationContext(params, PCID_ECHO,
+	    UID_VerificationSOPClass, ts, 1);
 }
 
 /* echo - associate, C-ECHO, release; 0 with a status */
 static int
 echo(const dcm_scu_peer *peer, dcm_scu_result *res)
 {
-	const char *ts[1] = { UID_LittleEndianImplicitTransferSyntax };
-	T_ASC_Network *net = NULL;
-	T_ASC_Parameters *params = NULL;
-	T_ASC_Association *as = NULL;
+	T_ASC_Network *net;
+	T_ASC_Association *as;
 	DcmDataset *detail = NULL;
 	DIC_US status = 0;
-	char addr[300];
 	int rc = -1;
 	OFCondition c;
 
-	snprintf(addr, sizeof(addr), "%s:%d", peer->host, peer->port);
-	dcmConnectionTimeout.set(peer->acse_timeout);
-	c = ASC_initializeNetwork(NET_REQUESTOR, 0, peer->acse_timeout, &net);
-	if (c.bad())
-		return fail(res, DCM_SCU_INTERNAL, "ASC_initializeNetwork: ",
-		    c.text());
-	c = ASC_createAssociationParameters(&params, ASC_DEFAULTMAXPDU);
-	if (c.good())
-		c = ASC_setAPTitles(params, peer->calling_ae, peer->called_ae,
-		    NULL);
-	if (c.good())
-		c = ASC_setPresentationAddresses(params,
-		    OFStandard::getHostName().c_str(), addr);
-	if (c.good())
-		c = ASC_addPresentationContext(params, PCID_ECHO,
-		    UID_VerificationSOPClass, ts, 1);
-	if (c.bad()) {
-		fail(res, DCM_SCU_INTERNAL, "association parameters: ",
-		    c.text());
-		goto out;
-	}
-	c = ASC_requestAssociation(net, params, &as);
-	if (as == NULL) {
-		fail(res, DCM_SCU_INTERNAL, "ASC_requestAssociation: ",
-		    c.text());
-		goto out;
-	}
-	params = NULL;		/* as owns them now */
-	if (c.bad()) {
-		if (c == DUL_ASSOCIATIONREJECTED)
-			rejected(as->params, res);
-		else if (c == DUL_PEERABORTEDASSOCIATION)
-			fail(res, DCM_SCU_ABORTED, "association aborted by "
-			    "the peer during negotiation", "");
-		else
-			fail(res, DCM_SCU_NETWORK, "cannot associate: ",
-			    c.text());
-		goto out;
-	}
+	if (scu_associate(peer, echo_context, NULL, &net, &as, res) == -1)
+		return -1;
 	if (ASC_countAcceptedPresentationContexts(as->params) == 0) {
-		fail(res, DCM_SCU_NO_CONTEXT, "Verification SOP Class not "
-		    "accepted", "");
+		fail(res, DCM_SCU_NO_CONTEXT, "%s", "Verification SOP Class "
+		    "not accepted");
 		if (ASC_releaseAssociation(as).bad())
 			ASC_abortAssociation(as);
 		goto out;
@@ -118,10 +66,10 @@ echo(const dcm_scu_peer *peer, dcm_scu_result *res)
 	delete detail;
 	if (c.bad()) {
 		if (c == DUL_PEERABORTEDASSOCIATION)
-			fail(res, DCM_SCU_ABORTED, "association aborted by "
-			    "the peer before the response", "");
+			fail(res, DCM_SCU_ABORTED, "%s", "association aborted "
+			    "by the peer before the response");
 		else
-			fail(res, DCM_SCU_NETWORK, "C-ECHO failed: ", c.text());
+			fail(res, DCM_SCU_NETWORK, "C-ECHO failed: %s", c.text());
 		ASC_dropAssociation(as);
 		goto out;
 	}
@@ -131,12 +79,7 @@ echo(const dcm_scu_peer *peer, dcm_scu_result *res)
 	if (ASC_releaseAssociation(as).bad())
 		ASC_abortAssociation(as);
 out:
-	if (as != NULL)
-		ASC_destroyAssociation(&as);
-	if (params != NULL)
-		ASC_destroyAssociationParameters(&params);
-	if (net != NULL)
-		ASC_dropNetwork(&net);
+	scu_end(&net, &as);
 	return rc;
 }
 
@@ -149,12 +92,12 @@ dcm_scu_echo(const struct dcm_scu_peer *peer, struct dcm_scu_result *res)
 		if (strlen(peer->called_ae) > 16 ||
 		    strlen(peer->calling_ae) > 16 ||
 		    peer->called_ae[0] == '\0' || peer->calling_ae[0] == '\0')
-			return fail(res, DCM_SCU_INTERNAL, "AE title empty or "
-			    "longer than 16 characters", "");
+			return fail(res, DCM_SCU_INTERNAL, "%s", "AE title empty "
+			    "or longer than 16 characters");
 		return echo(peer, res);
 	} catch (...) {
 		log_err("dcm_scu_echo: unexpected C++ exception");
-		return fail(res, DCM_SCU_INTERNAL, "unexpected C++ exception",
-		    "");
+		return fail(res, DCM_SCU_INTERNAL, "%s",
+		    "unexpected C++ exception");
 	}
 }

@@ -27,6 +27,7 @@ extern "C" {
 }
 #include "dicom/bridge_priv.h"
 #include "dicom/scu.h"
+#include "dicom/scu_priv.h"
 
 /* Presentation context IDs are odd (PS3.8 9.3.2.2). */
 #define PCID_OWN	1	/* the file's own transfer syntax */
@@ -95,6 +96,73 @@ rejected(T_ASC_Parameters *params, dcm_scu_result *res)
  * store - the C-STORE on an established association; 0 with a status.
  * orig_ae (NULL: none) and orig_id are the Move Originator fields.
  */
+int
+scu_associate(const dcm_scu_peer *peer, scu_ctx_fn add, void *arg,
+    T_ASC_Network **net, T_ASC_Association **as, dcm_scu_result *res)
+{
+	T_ASC_Parameters *params = NULL;
+	char addr[300];
+	OFCondition c;
+
+	*net = NULL;
+	*as = NULL;
+	snprintf(addr, sizeof(addr), "%s:%d", peer->host, peer->port);
+	/* DCMTK reads the connect timeout from a global (dul.h). */
+	dcmConnectionTimeout.set(peer->acse_timeout);
+	c = ASC_initializeNetwork(NET_REQUESTOR, 0, peer->acse_timeout, net);
+	if (c.bad())
+		return fail(res, DCM_SCU_INTERNAL, "ASC_initializeNetwork: %s",
+		    c.text());
+	c = ASC_createAssociationParameters(&params, ASC_DEFAULTMAXPDU);
+	if (c.good())
+		c = ASC_setAPTitles(params, peer->calling_ae, peer->called_ae,
+		    NULL);
+	if (c.good())
+		c = ASC_setPresentationAddresses(params,
+		    OFStandard::getHostName().c_str(), addr);
+	if (c.good())
+		c = add(params, arg);
+	if (c.bad()) {
+		fail(res, DCM_SCU_INTERNAL, "association parameters: %s",
+		    c.text());
+		goto fail;
+	}
+	c = ASC_requestAssociation(*net, params, as);
+	if (*as == NULL) {
+		/* Refused before the association existed: params are ours. */
+		fail(res, DCM_SCU_INTERNAL, "ASC_requestAssociation: %s",
+		    c.text());
+		goto fail;
+	}
+	params = NULL;		/* *as owns them now */
+	if (c.bad()) {
+		if (c == DUL_ASSOCIATIONREJECTED)
+			rejected((*as)->params, res);
+		else if (c == DUL_PEERABORTEDASSOCIATION)
+			fail(res, DCM_SCU_ABORTED, "%s", "association "
+			    "aborted by the peer during negotiation");
+		else
+			fail(res, DCM_SCU_NETWORK, "cannot associate: %s",
+			    c.text());
+		goto fail;	/* nothing to release or drop */
+	}
+	return 0;
+fail:
+	if (params != NULL)
+		ASC_destroyAssociationParameters(&params);
+	scu_end(net, as);
+	return -1;
+}
+
+void
+scu_end(T_ASC_Network **net, T_ASC_Association **as)
+{
+	if (*as != NULL)
+		ASC_destroyAssociation(as);
+	if (*net != NULL)
+		ASC_dropNetwork(net);
+}
+
 static int
 store(T_ASC_Association *as, const dcm_scu_peer *peer, DcmDataset *ds,
     E_TransferSyntax own, dcm_scu_result *res, const char *orig_ae = NULL,
@@ -165,58 +233,29 @@ store(T_ASC_Association *as, const dcm_scu_peer *peer, DcmDataset *ds,
 }
 
 /* exchange - everything after the file was read. */
+struct store_ctx {
+	const char	*sop_class, *ts;
+};
+
+static OFCondition
+store_contexts(T_ASC_Parameters *params, void *arg)
+{
+	const store_ctx *sc = (const store_ctx *)arg;
+
+	return add_contexts(params, sc->sop_class, sc->ts);
+}
+
 static int
 exchange(const dcm_scu_peer *peer, DcmDataset *ds, E_TransferSyntax own,
     dcm_scu_result *res)
 {
-	T_ASC_Network *net = NULL;
-	T_ASC_Parameters *params = NULL;
-	T_ASC_Association *as = NULL;
-	char addr[300];
+	T_ASC_Network *net;
+	T_ASC_Association *as;
+	store_ctx sc = { res->sop_class_uid, DcmXfer(own).getXferID() };
 	int rc = -1;
-	OFCondition c;
 
-	snprintf(addr, sizeof(addr), "%s:%d", peer->host, peer->port);
-	/* DCMTK reads the connect timeout from a global (dul.h). */
-	dcmConnectionTimeout.set(peer->acse_timeout);
-	c = ASC_initializeNetwork(NET_REQUESTOR, 0, peer->acse_timeout, &net);
-	if (c.bad())
-		return fail(res, DCM_SCU_INTERNAL, "ASC_initializeNetwork: %s",
-		    c.text());
-	c = ASC_createAssociationParameters(&params, ASC_DEFAULTMAXPDU);
-	if (c.good())
-		c = ASC_setAPTitles(params, peer->calling_ae, peer->called_ae,
-		    NULL);
-	if (c.good())
-		c = ASC_setPresentationAddresses(params,
-		    OFStandard::getHostName().c_str(), addr);
-	if (c.good())
-		c = add_contexts(params, res->sop_class_uid,
-		    DcmXfer(own).getXferID());
-	if (c.bad()) {
-		fail(res, DCM_SCU_INTERNAL, "association parameters: %s",
-		    c.text());
-		goto out;
-	}
-	c = ASC_requestAssociation(net, params, &as);
-	if (as == NULL) {
-		/* Refused before the association existed: params are ours. */
-		fail(res, DCM_SCU_INTERNAL, "ASC_requestAssociation: %s",
-		    c.text());
-		goto out;
-	}
-	params = NULL;		/* as owns them now */
-	if (c.bad()) {
-		if (c == DUL_ASSOCIATIONREJECTED)
-			rejected(as->params, res);
-		else if (c == DUL_PEERABORTEDASSOCIATION)
-			fail(res, DCM_SCU_ABORTED, "%s", "association "
-			    "aborted by the peer during negotiation");
-		else
-			fail(res, DCM_SCU_NETWORK, "cannot associate: %s",
-			    c.text());
-		goto out;
-	}
+	if (scu_associate(peer, store_contexts, &sc, &net, &as, res) == -1)
+		return -1;
 	if (ASC_countAcceptedPresentationContexts(as->params) == 0)
 		fail(res, DCM_SCU_NO_CONTEXT, "no presentation context "
 		    "accepted for %s", res->sop_class_uid);
@@ -234,13 +273,7 @@ exchange(const dcm_scu_peer *peer, DcmDataset *ds, E_TransferSyntax own,
 		 */
 		ASC_dropAssociation(as);
 	}
-out:
-	if (as != NULL)
-		ASC_destroyAssociation(&as);
-	if (params != NULL)
-		ASC_destroyAssociationParameters(&params);
-	if (net != NULL)
-		ASC_dropNetwork(&net);
+	scu_end(&net, &as);
 	return rc;
 }
 
@@ -354,14 +387,25 @@ offer_contexts(T_ASC_Parameters *params, const dcm_scu_offer *offers,
 }
 
 /* dcm_scu_open - one association for several C-STOREs */
+struct offer_ctx {
+	const dcm_scu_offer	*offers;
+	size_t			 n;
+};
+
+static OFCondition
+offered_contexts(T_ASC_Parameters *params, void *arg)
+{
+	const offer_ctx *oc = (const offer_ctx *)arg;
+
+	return offer_contexts(params, oc->offers, oc->n);
+}
+
 extern "C" struct dcm_scu_assoc *
 dcm_scu_open(const struct dcm_scu_peer *peer, const struct dcm_scu_offer *offers,
     size_t n, struct dcm_scu_result *res)
 {
 	dcm_scu_assoc *a = NULL;
-	T_ASC_Parameters *params = NULL;
-	char addr[300];
-	OFCondition c;
+	offer_ctx oc = { offers, n };
 
 	memset(res, 0, sizeof(*res));
 	res->rc = DCM_SCU_INTERNAL;
@@ -374,64 +418,20 @@ dcm_scu_open(const struct dcm_scu_peer *peer, const struct dcm_scu_offer *offers
 		}
 		a = new dcm_scu_assoc;
 		a->peer = peer;
-		a->net = NULL;
-		a->as = NULL;
 		a->broken = false;
-		snprintf(addr, sizeof(addr), "%s:%d", peer->host, peer->port);
-		dcmConnectionTimeout.set(peer->acse_timeout);
-		c = ASC_initializeNetwork(NET_REQUESTOR, 0, peer->acse_timeout,
-		    &a->net);
-		if (c.bad()) {
-			fail(res, DCM_SCU_INTERNAL, "ASC_initializeNetwork: %s",
-			    c.text());
-			goto fail;
-		}
-		c = ASC_createAssociationParameters(&params, ASC_DEFAULTMAXPDU);
-		if (c.good())
-			c = ASC_setAPTitles(params, peer->calling_ae,
-			    peer->called_ae, NULL);
-		if (c.good())
-			c = ASC_setPresentationAddresses(params,
-			    OFStandard::getHostName().c_str(), addr);
-		if (c.good())
-			c = offer_contexts(params, offers, n);
-		if (c.bad()) {
-			fail(res, DCM_SCU_INTERNAL, "association parameters: %s",
-			    c.text());
-			goto fail;
-		}
-		c = ASC_requestAssociation(a->net, params, &a->as);
-		if (a->as == NULL) {
-			fail(res, DCM_SCU_INTERNAL, "ASC_requestAssociation: %s",
-			    c.text());
-			goto fail;
-		}
-		params = NULL;		/* a->as owns them now */
-		if (c.bad()) {
-			if (c == DUL_ASSOCIATIONREJECTED)
-				rejected(a->as->params, res);
-			else if (c == DUL_PEERABORTEDASSOCIATION)
-				fail(res, DCM_SCU_ABORTED, "%s", "association "
-				    "aborted by the peer during negotiation");
-			else
-				fail(res, DCM_SCU_NETWORK, "cannot associate: %s",
-				    c.text());
-			/* as exchange(): nothing to release or drop */
-			ASC_destroyAssociation(&a->as);
-			goto fail;
+		if (scu_associate(peer, offered_contexts, &oc, &a->net, &a->as,
+		    res) == -1) {
+			delete a;
+			return NULL;
 		}
 		if (ASC_countAcceptedPresentationContexts(a->as->params) == 0) {
 			fail(res, DCM_SCU_NO_CONTEXT, "%s", "no presentation "
 			    "context accepted");
-			goto fail;
+			dcm_scu_close(a);
+			return NULL;
 		}
 		res->rc = DCM_SCU_STATUS;
 		return a;
-fail:
-		if (params != NULL)
-			ASC_destroyAssociationParameters(&params);
-		dcm_scu_close(a);
-		return NULL;
 	} catch (...) {
 		log_err("dcm_scu_open: unexpected C++ exception");
 		fail(res, DCM_SCU_INTERNAL, "%s", "unexpected C++ exception");
