@@ -37,6 +37,15 @@ usage(void)
 	    "       radscribe model info FILE.gguf [--json]\n"
 	    "       radscribe [-f file] config check [file]\n"
 	    "       radscribe [-f file] echo NAME\n"
+	    "       radscribe [-f file] retry|hold|release|cancel "
+	    "JOB_ID|STUDY_UID\n"
+	    "                 [--stage infer|send] [--json]\n"
+	    "       radscribe [-f file] redraft STUDY_UID [--json]\n"
+	    "       radscribe [-f file] resend STUDY_UID [--to ARCHIVE] "
+	    "[--json]\n"
+	    "       radscribe [-f file] purge --older-than AGE "
+	    "[--state DONE|FAILED]\n"
+	    "                 --yes|--dry-run [--json]\n"
 	    "       radscribe infer --model LLM.gguf --mmproj MMPROJ.gguf "
 	    "[options] IMAGE...\n");
 	exit(2);
@@ -53,6 +62,13 @@ static const struct {
 	{ "model", cli_model },
 	{ "config", cli_config },
 	{ "echo", cli_echo },
+	{ "retry", cli_admin_jobs },
+	{ "hold", cli_admin_jobs },
+	{ "release", cli_admin_jobs },
+	{ "cancel", cli_admin_jobs },
+	{ "redraft", cli_admin_jobs },
+	{ "resend", cli_admin_resend },
+	{ "purge", cli_admin_purge },
 };
 
 static int
