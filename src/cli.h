@@ -80,6 +80,7 @@ int	cli_report(const char *conf_path, int argc, char *argv[]);	/* cli_report.c *
 int	cli_model(const char *conf_path, int argc, char *argv[]);	/* cli_model.c */
 int	cli_config(const char *conf_path, int argc, char *argv[]);	/* cli_config.c */
 int	cli_echo(const char *conf_path, int argc, char *argv[]);	/* cli_echo.c */
+int	cli_stats(const char *conf_path, int argc, char *argv[]);	/* cli_stats.c */
 /* retry, hold, release, cancel, redraft (argv[0] says which) */
 int	cli_admin_jobs(const char *conf_path, int argc, char *argv[]);	/* cli_admin.c */
 int	cli_admin_resend(const char *conf_path, int argc, char *argv[]); /* cli_admin.c */

@@ -37,6 +37,8 @@ usage(void)
 	    "       radscribe model info FILE.gguf [--json]\n"
 	    "       radscribe [-f file] config check [file]\n"
 	    "       radscribe [-f file] echo NAME\n"
+	    "       radscribe [-f file] stats [--days N] "
+	    "[--json | --format prometheus]\n"
 	    "       radscribe [-f file] retry|hold|release|cancel "
 	    "JOB_ID|STUDY_UID\n"
 	    "                 [--stage infer|send] [--json]\n"
@@ -62,6 +64,7 @@ static const struct {
 	{ "model", cli_model },
 	{ "config", cli_config },
 	{ "echo", cli_echo },
+	{ "stats", cli_stats },
 	{ "retry", cli_admin_jobs },
 	{ "hold", cli_admin_jobs },
 	{ "release", cli_admin_jobs },
