@@ -56,9 +56,8 @@ is_dicom(const char *path)
 	return yes;
 }
 
-/* read_view - a PNG, PGM or DICOM file as one grey view. */
-static struct image *
-read_view(const char *path, char *err, size_t errsz)
+struct image *
+cli_read_view(const char *path, char *err, size_t errsz)
 {
 	unsigned char *px;
 	struct image *im;
@@ -138,7 +137,7 @@ cli_infer(int argc, char *argv[])
 		fprintf(stderr, "OpenBLAS kernels: %s\n", blas_corename());
 	dcm_codecs_init();
 	for (int i = optind; i < argc; i++)
-		if ((views[nviews++] = read_view(argv[i], err, sizeof(err))) == NULL) {
+		if ((views[nviews++] = cli_read_view(argv[i], err, sizeof(err))) == NULL) {
 			nviews--;
 			fprintf(stderr, "radscribe: %s\n", err);
 			goto out;

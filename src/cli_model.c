@@ -7,12 +7,21 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "cli.h"
+#include "cli_infer.h"
+#include "dicom/dcmbridge.h"
 #include "infer/gguf.h"
+#include "infer/image.h"
+#include "infer/pipeline.h"
+#include "paths.h"
+#include "worker.h"
 
 /* Hyperparameters under "ARCH."; the JSON name, then the key suffix. */
 static const char *const llm_keys[][2] = {
@@ -144,11 +153,110 @@ print_text(json_object *o, const char *indent, FILE *fp)
 	}
 }
 
-/* cli_model - `model info FILE.gguf [--json]` */
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/*
+ * model_test - `model test [--model LLM --mmproj MMPROJ] [IMAGE...]`: both
+ * section prompts on the images (the shipped sample by default), with the
+ * text and the timings.
+ */
+static int
+model_test(int argc, char *argv[])
+{
+	static const char us[] = "usage: radscribe model test [--model LLM.gguf "
+	    "--mmproj MMPROJ.gguf] [IMAGE...]";
+	static const char *const sec[2] = { "findings", "impression" };
+	static const char *const builtin[2] = {
+		"Write the findings.", "Write the impression."
+	};
+	struct pipeline_config pc = { 0 };
+	struct image *views[8];
+	struct pipeline *p = NULL;
+	char dir[4096], sample[4096], err[1024], key[64], *text = NULL;
+	const char *files[8];
+	int nfiles = 0, nviews = 0, rc = CLI_ERROR;
+	double t0;
+
+	for (int i = 2; i < argc; i++) {
+		if ((strcmp(argv[i], "--model") == 0 || strcmp(argv[i], "--mmproj") == 0) &&
+		    i + 1 < argc) {
+			if (argv[i][2] == 'm' && argv[i][3] == 'o')
+				pc.model = argv[++i];
+			else
+				pc.mmproj = argv[++i];
+		} else if (argv[i][0] == '-' || nfiles == 8)
+			return cli_usage("%s", us);
+		else
+			files[nfiles++] = argv[i];
+	}
+	if ((pc.model == NULL) != (pc.mmproj == NULL))
+		return cli_usage("%s", us);
+	if (pc.model == NULL)
+		worker_default_model(paths_models(dir), &pc.model, &pc.mmproj);
+	if (nfiles == 0) {
+		files[nfiles++] = paths_data_file(sample, "sample/p253_07_PA.png",
+		    "tests/sample/p253_07_PA.png");
+		if (access(files[0], R_OK) != 0)
+			return cli_error("model test: no sample image at %s; give "
+			    "an IMAGE", files[0]);
+	}
+	dcm_codecs_init();
+	for (int i = 0; i < nfiles; i++)
+		if ((views[nviews] = cli_read_view(files[i], err, sizeof(err))) == NULL) {
+			cli_error("model test: %s", err);
+			goto out;
+		} else
+			nviews++;
+	pc.max_tokens = 128;
+	pc.beams = 1;
+	pc.threads = 2;
+	t0 = now_ms();
+	if ((p = pipeline_load(&pc, err, sizeof(err))) == NULL) {
+		cli_error("model test: %s", err);
+		goto out;
+	}
+	printf("model:  %s\nmmproj: %s\nloaded in %.0f ms\n", pc.model,
+	    pc.mmproj, now_ms() - t0);
+	text = malloc(16384);
+	for (int s = 0; s < 2 && text != NULL; s++) {
+		struct pipeline_stats st;
+		const char *prompt;
+
+		snprintf(key, sizeof(key), "radscribe.prompt.%s", sec[s]);
+		if ((prompt = pipeline_model_str(p, key)) == NULL)
+			prompt = builtin[s];
+		if (pipeline_run(p, (const struct image *const *)views, nviews,
+		    prompt, text, 16384, &st, err, sizeof(err)) == -1) {
+			cli_error("model test: %s: %s", sec[s], err);
+			goto out;
+		}
+		printf("%s: %s\n  %d tokens; preprocess %.1f ms, encode %.1f ms, "
+		    "generate %.1f ms (%.0f tokens/s)\n", sec[s], text, st.n_gen,
+		    st.ms_preprocess, st.ms_encode, st.ms_generate,
+		    st.ms_generate > 0 ? st.n_gen * 1e3 / st.ms_generate : 0.0);
+	}
+	rc = text != NULL && fflush(stdout) == 0 ? CLI_OK : CLI_ERROR;
+out:
+	free(text);
+	pipeline_free(p);
+	for (int i = 0; i < nviews; i++)
+		image_free(views[i]);
+	return rc;
+}
+
+/* cli_model - `model info FILE.gguf [--json]`, `model test ...` */
 int
 cli_model(const char *conf_path, int argc, char *argv[])
 {
-	static const char us[] = "usage: radscribe model info FILE.gguf [--json]";
+	static const char us[] = "usage: radscribe model info FILE.gguf [--json]\n"
+	    "       radscribe model test [--model LLM.gguf --mmproj MMPROJ.gguf] [IMAGE...]";
 	const char *path = NULL;
 	struct gguf *g;
 	json_object *o;
@@ -156,6 +264,8 @@ cli_model(const char *conf_path, int argc, char *argv[])
 	int json = 0;
 
 	(void)conf_path;
+	if (argc >= 2 && strcmp(argv[1], "test") == 0)
+		return model_test(argc, argv);
 	if (argc < 2 || strcmp(argv[1], "info") != 0)
 		return cli_usage("%s", us);
 	for (int i = 2; i < argc; i++) {

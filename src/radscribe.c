@@ -35,6 +35,7 @@ usage(void)
 	    "       radscribe [-f file] report STUDY_UID "
 	    "[--format text|dicom|xml|json] [-o file]\n"
 	    "       radscribe model info FILE.gguf [--json]\n"
+	    "       radscribe model test [--model LLM.gguf --mmproj MMPROJ.gguf] [IMAGE...]\n"
 	    "       radscribe [-f file] config check [file]\n"
 	    "       radscribe [-f file] echo NAME\n"
 	    "       radscribe [-f file] stats [--days N] "
