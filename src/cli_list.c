@@ -75,121 +75,117 @@ bind(struct db *db, sqlite3_stmt *st, const struct filter *f)
 	return 0;
 }
 
-static int
-list_jobs(struct db *db, const struct filter *f, int json)
+/* One kind of listing: its table header and row conversions. */
+struct listing {
+	const char	*hdr[8];
+	void		(*json_row)(sqlite3_stmt *, json_object *);
+	void		(*cells)(sqlite3_stmt *, const char **, char (*)[32]);
+};
+
+static void
+job_json(sqlite3_stmt *st, json_object *o)
 {
-	static const char *const hdr[] = { "JOB", "STUDY", "STAGE", "STATE",
-	    "ATTEMPTS", "UPDATED", "NEXT_TRY", "LAST_ERROR" };
-	struct cli_table *t = NULL;
-	json_object *arr = NULL;
-	sqlite3_stmt *st;
-	int rc;
-
-	if ((st = db_prepare(db, jobs_sql)) == NULL || bind(db, st, f) == -1)
-		return cli_error("list: %s", db_errmsg(db));
-	if (json)
-		arr = json_object_new_array();
-	else
-		t = cli_table_new(8, hdr);
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		if (json) {
-			json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "id",
-			    json_object_new_int64(sqlite3_column_int64(st, 0)));
-			json_object_object_add(o, "study_uid", cli_json_str(col(st, 1)));
-			json_object_object_add(o, "stage", cli_json_str(col(st, 2)));
-			json_object_object_add(o, "state", cli_json_str(col(st, 3)));
-			json_object_object_add(o, "attempts",
-			    json_object_new_int(sqlite3_column_int(st, 4)));
-			json_object_object_add(o, "next_try_ms",
-			    sqlite3_column_type(st, 5) == SQLITE_NULL ? NULL :
-			    json_object_new_int64(sqlite3_column_int64(st, 5)));
-			json_object_object_add(o, "created_at_ms",
-			    json_object_new_int64(sqlite3_column_int64(st, 6)));
-			json_object_object_add(o, "updated_at_ms",
-			    json_object_new_int64(sqlite3_column_int64(st, 7)));
-			json_object_object_add(o, "last_error", cli_json_str(col(st, 8)));
-			json_object_array_add(arr, o);
-		} else {
-			char id[24], att[16], up[32], nt[32];
-			const char *cells[8];
-
-			snprintf(id, sizeof(id), "%lld",
-			    (long long)sqlite3_column_int64(st, 0));
-			snprintf(att, sizeof(att), "%d", sqlite3_column_int(st, 4));
-			cells[0] = id;
-			cells[1] = col(st, 1);
-			cells[2] = col(st, 2);
-			cells[3] = col(st, 3);
-			cells[4] = att;
-			cells[5] = cli_time(sqlite3_column_int64(st, 7), up, sizeof(up));
-			cells[6] = cli_time(sqlite3_column_int64(st, 5), nt, sizeof(nt));
-			cells[7] = col(st, 8);
-			cli_table_add(t, cells);
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		json_object_put(arr);
-		cli_table_free(t);
-		return cli_error("list: %s", db_errmsg(db));
-	}
-	if (json)
-		return cli_json_print(arr, stdout) == 0 ? CLI_OK : CLI_ERROR;
-	cli_table_print(t, stdout);
-	cli_table_free(t);
-	return CLI_OK;
+	json_object_object_add(o, "id",
+	    json_object_new_int64(sqlite3_column_int64(st, 0)));
+	json_object_object_add(o, "study_uid", cli_json_str(col(st, 1)));
+	json_object_object_add(o, "stage", cli_json_str(col(st, 2)));
+	json_object_object_add(o, "state", cli_json_str(col(st, 3)));
+	json_object_object_add(o, "attempts",
+	    json_object_new_int(sqlite3_column_int(st, 4)));
+	json_object_object_add(o, "next_try_ms",
+	    sqlite3_column_type(st, 5) == SQLITE_NULL ? NULL :
+	    json_object_new_int64(sqlite3_column_int64(st, 5)));
+	json_object_object_add(o, "created_at_ms",
+	    json_object_new_int64(sqlite3_column_int64(st, 6)));
+	json_object_object_add(o, "updated_at_ms",
+	    json_object_new_int64(sqlite3_column_int64(st, 7)));
+	json_object_object_add(o, "last_error", cli_json_str(col(st, 8)));
 }
 
-static int
-list_studies(struct db *db, const struct filter *f, int json)
+static void
+job_cells(sqlite3_stmt *st, const char **cells, char (*buf)[32])
 {
-	static const char *const hdr[] = { "STUDY", "INSTANCES", "CALLING_AE",
-	    "FIRST_RECEIVED", "LAST_RECEIVED", "INFER", "SEND", "REPORTS" };
+	snprintf(buf[0], sizeof(buf[0]), "%lld",
+	    (long long)sqlite3_column_int64(st, 0));
+	snprintf(buf[1], sizeof(buf[1]), "%d", sqlite3_column_int(st, 4));
+	cells[0] = buf[0];
+	cells[1] = col(st, 1);
+	cells[2] = col(st, 2);
+	cells[3] = col(st, 3);
+	cells[4] = buf[1];
+	cells[5] = cli_time(sqlite3_column_int64(st, 7), buf[2], sizeof(buf[2]));
+	cells[6] = cli_time(sqlite3_column_int64(st, 5), buf[3], sizeof(buf[3]));
+	cells[7] = col(st, 8);
+}
+
+static void
+study_json(sqlite3_stmt *st, json_object *o)
+{
+	json_object_object_add(o, "study_uid", cli_json_str(col(st, 1)));
+	json_object_object_add(o, "first_received_at_ms",
+	    json_object_new_int64(sqlite3_column_int64(st, 2)));
+	json_object_object_add(o, "last_received_at_ms",
+	    json_object_new_int64(sqlite3_column_int64(st, 3)));
+	json_object_object_add(o, "instances",
+	    json_object_new_int64(sqlite3_column_int64(st, 4)));
+	json_object_object_add(o, "calling_ae", cli_json_str(col(st, 5)));
+	json_object_object_add(o, "infer", cli_json_str(col(st, 6)));
+	json_object_object_add(o, "send", cli_json_str(col(st, 7)));
+	json_object_object_add(o, "reports",
+	    json_object_new_int64(sqlite3_column_int64(st, 8)));
+}
+
+static void
+study_cells(sqlite3_stmt *st, const char **cells, char (*buf)[32])
+{
+	snprintf(buf[0], sizeof(buf[0]), "%lld",
+	    (long long)sqlite3_column_int64(st, 4));
+	snprintf(buf[1], sizeof(buf[1]), "%lld",
+	    (long long)sqlite3_column_int64(st, 8));
+	cells[0] = col(st, 1);
+	cells[1] = buf[0];
+	cells[2] = col(st, 5);
+	cells[3] = cli_time(sqlite3_column_int64(st, 2), buf[2], sizeof(buf[2]));
+	cells[4] = cli_time(sqlite3_column_int64(st, 3), buf[3], sizeof(buf[3]));
+	cells[5] = col(st, 6);
+	cells[6] = col(st, 7);
+	cells[7] = buf[1];
+}
+
+static const struct listing jobs_listing = {
+    { "JOB", "STUDY", "STAGE", "STATE", "ATTEMPTS", "UPDATED", "NEXT_TRY",
+    "LAST_ERROR" }, job_json, job_cells };
+static const struct listing studies_listing = {
+    { "STUDY", "INSTANCES", "CALLING_AE", "FIRST_RECEIVED", "LAST_RECEIVED",
+    "INFER", "SEND", "REPORTS" }, study_json, study_cells };
+
+/* list - run sql with the filter, print a table or a JSON array. */
+static int
+list(struct db *db, const char *sql, const struct listing *l,
+    const struct filter *f, int json)
+{
 	struct cli_table *t = NULL;
 	json_object *arr = NULL;
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((st = db_prepare(db, studies_sql)) == NULL || bind(db, st, f) == -1)
+	if ((st = db_prepare(db, sql)) == NULL || bind(db, st, f) == -1)
 		return cli_error("list: %s", db_errmsg(db));
 	if (json)
 		arr = json_object_new_array();
 	else
-		t = cli_table_new(8, hdr);
+		t = cli_table_new(8, l->hdr);
 	while ((rc = db_step(db, st)) == SQLITE_ROW) {
 		if (json) {
 			json_object *o = json_object_new_object();
 
-			json_object_object_add(o, "study_uid", cli_json_str(col(st, 1)));
-			json_object_object_add(o, "first_received_at_ms",
-			    json_object_new_int64(sqlite3_column_int64(st, 2)));
-			json_object_object_add(o, "last_received_at_ms",
-			    json_object_new_int64(sqlite3_column_int64(st, 3)));
-			json_object_object_add(o, "instances",
-			    json_object_new_int64(sqlite3_column_int64(st, 4)));
-			json_object_object_add(o, "calling_ae", cli_json_str(col(st, 5)));
-			json_object_object_add(o, "infer", cli_json_str(col(st, 6)));
-			json_object_object_add(o, "send", cli_json_str(col(st, 7)));
-			json_object_object_add(o, "reports",
-			    json_object_new_int64(sqlite3_column_int64(st, 8)));
+			l->json_row(st, o);
 			json_object_array_add(arr, o);
 		} else {
-			char n[24], r[24], t1[32], t2[32];
+			char buf[4][32];
 			const char *cells[8];
 
-			snprintf(n, sizeof(n), "%lld",
-			    (long long)sqlite3_column_int64(st, 4));
-			snprintf(r, sizeof(r), "%lld",
-			    (long long)sqlite3_column_int64(st, 8));
-			cells[0] = col(st, 1);
-			cells[1] = n;
-			cells[2] = col(st, 5);
-			cells[3] = cli_time(sqlite3_column_int64(st, 2), t1, sizeof(t1));
-			cells[4] = cli_time(sqlite3_column_int64(st, 3), t2, sizeof(t2));
-			cells[5] = col(st, 6);
-			cells[6] = col(st, 7);
-			cells[7] = r;
+			l->cells(st, cells, buf);
 			cli_table_add(t, cells);
 		}
 	}
@@ -260,7 +256,8 @@ cli_list(const char *conf_path, int argc, char *argv[])
 	}
 	if (cli_open(conf_path, &conf, &db) == -1)
 		return CLI_ERROR;
-	rc = studies ? list_studies(db, &f, json) : list_jobs(db, &f, json);
+	rc = studies ? list(db, studies_sql, &studies_listing, &f, json) :
+	    list(db, jobs_sql, &jobs_listing, &f, json);
 	cli_close(&conf, db);
 	return rc;
 }

@@ -277,6 +277,35 @@ exchange(const dcm_scu_peer *peer, DcmDataset *ds, E_TransferSyntax own,
 	return rc;
 }
 
+/* load - the file to send, its UIDs into res and its transfer syntax. */
+static DcmDataset *
+load(DcmFileFormat &ff, const char *path, E_TransferSyntax *own,
+    dcm_scu_result *res)
+{
+	OFCondition c = ff.loadFile(path);
+	DcmDataset *ds;
+
+	if (c.bad()) {
+		res->rc = DCM_SCU_FILE;
+		snprintf(res->detail, sizeof(res->detail), "%s: %s", path,
+		    c.text());
+		return NULL;
+	}
+	ds = ff.getDataset();
+	if (bridge_get_uid(ds, DCM_SOPClassUID, res->sop_class_uid,
+	    sizeof(res->sop_class_uid)) == -1 ||
+	    bridge_get_uid(ds, DCM_SOPInstanceUID, res->sop_instance_uid,
+	    sizeof(res->sop_instance_uid)) == -1) {
+		fail(res, DCM_SCU_FILE, "%s: SOP Class or SOP Instance UID "
+		    "missing or too long", path);
+		return NULL;
+	}
+	*own = ds->getOriginalXfer();
+	if (*own == EXS_Unknown)
+		*own = EXS_LittleEndianExplicit;
+	return ds;
+}
+
 extern "C" int
 dcm_scu_store(const struct dcm_scu_peer *peer, const char *path,
     struct dcm_scu_result *res)
@@ -286,33 +315,15 @@ dcm_scu_store(const struct dcm_scu_peer *peer, const char *path,
 	try {
 		DcmFileFormat ff;
 		DcmDataset *ds;
-		OFCondition c;
+		E_TransferSyntax own;
 
 		if (strlen(peer->called_ae) > 16 ||
 		    strlen(peer->calling_ae) > 16 ||
 		    peer->called_ae[0] == '\0' || peer->calling_ae[0] == '\0')
 			return fail(res, DCM_SCU_INTERNAL, "%s",
 			    "AE title empty or longer than 16 characters");
-		c = ff.loadFile(path);
-		if (c.bad()) {
-			char why[200];
-
-			snprintf(why, sizeof(why), "%s", c.text());
-			res->rc = DCM_SCU_FILE;
-			snprintf(res->detail, sizeof(res->detail), "%s: %s",
-			    path, why);
+		if ((ds = load(ff, path, &own, res)) == NULL)
 			return -1;
-		}
-		ds = ff.getDataset();
-		if (bridge_get_uid(ds, DCM_SOPClassUID, res->sop_class_uid,
-		    sizeof(res->sop_class_uid)) == -1 ||
-		    bridge_get_uid(ds, DCM_SOPInstanceUID,
-		    res->sop_instance_uid, sizeof(res->sop_instance_uid)) == -1)
-			return fail(res, DCM_SCU_FILE, "%s: SOP Class or SOP "
-			    "Instance UID missing or too long", path);
-		E_TransferSyntax own = ds->getOriginalXfer();
-		if (own == EXS_Unknown)
-			own = EXS_LittleEndianExplicit;
 		return exchange(peer, ds, own, res);
 	} catch (...) {
 		log_err("dcm_scu_store: unexpected C++ exception");
@@ -450,32 +461,14 @@ dcm_scu_send(struct dcm_scu_assoc *a, const char *path,
 	try {
 		DcmFileFormat ff;
 		DcmDataset *ds;
-		OFCondition c;
+		E_TransferSyntax own;
 		int rc;
 
 		if (a->broken || a->as == NULL)
 			return fail(res, DCM_SCU_NETWORK, "%s",
 			    "the association is gone");
-		c = ff.loadFile(path);
-		if (c.bad()) {
-			char why[200];
-
-			snprintf(why, sizeof(why), "%s", c.text());
-			res->rc = DCM_SCU_FILE;
-			snprintf(res->detail, sizeof(res->detail), "%s: %s",
-			    path, why);
+		if ((ds = load(ff, path, &own, res)) == NULL)
 			return -1;
-		}
-		ds = ff.getDataset();
-		if (bridge_get_uid(ds, DCM_SOPClassUID, res->sop_class_uid,
-		    sizeof(res->sop_class_uid)) == -1 ||
-		    bridge_get_uid(ds, DCM_SOPInstanceUID,
-		    res->sop_instance_uid, sizeof(res->sop_instance_uid)) == -1)
-			return fail(res, DCM_SCU_FILE, "%s: SOP Class or SOP "
-			    "Instance UID missing or too long", path);
-		E_TransferSyntax own = ds->getOriginalXfer();
-		if (own == EXS_Unknown)
-			own = EXS_LittleEndianExplicit;
 		rc = store(a->as, a->peer, ds, own, res, move_originator_ae,
 		    (Uint16)move_originator_id);
 		if (rc == -1 && (res->rc == DCM_SCU_NETWORK ||
