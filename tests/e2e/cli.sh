@@ -14,20 +14,6 @@ M=$top_srcdir/models
 [ -f "$M/radscribe-cxr.gguf" ] && [ -f "$M/mmproj-radscribe-cxr.gguf" ] ||
     tap_bail_rest "the default model is not in $M"
 
-# dbq PYEXPR: evaluate a python expression with the database open as c
-# (sqlite3 connection) and the JSON from stdin as j; prints the result
-dbq() {
-    "$PY" -c '
-import json, sqlite3, sys
-c = sqlite3.connect(sys.argv[2])
-raw = sys.stdin.read()
-j = json.loads(raw) if raw.strip() else None
-code = sys.argv[1].strip().split("\n")
-exec("\n".join(code[:-1]))
-print(eval(code[-1]))' "$1" "$DB"
-}
-rs() { "$RADSCRIBE" -f "$CONF" "$@"; }
-
 start_orthanc pacs || tap_bail_rest "Orthanc did not start"
 write_conf cli "settle_time = 1" "send_retry_min = 1" "send_retry_max = 2" \
     "archive = pacs $(orthanc_aet pacs) 127.0.0.1 $(orthanc_port pacs)"

@@ -9,19 +9,6 @@
 tap_plan 19
 need "$RADSCRIBED" "$RADSCRIBE" sqlite3 echoscu
 
-# dbq PYEXPR: a python expression with the database open as c and the
-# JSON from stdin as j; prints the result
-dbq() {
-    "$PY" -c '
-import json, sqlite3, sys
-c = sqlite3.connect(sys.argv[2])
-raw = sys.stdin.read()
-j = json.loads(raw) if raw.strip() else None
-code = sys.argv[1].strip().split("\n")
-exec("\n".join(code[:-1]))
-print(eval(code[-1]))' "$1" "$DB"
-}
-rs() { "$RADSCRIBE" -f "$CONF" "$@"; }
 # state UID STAGE: the job's state
 state() {
     sql "SELECT j.state FROM jobs j JOIN studies s ON s.id = j.study_id

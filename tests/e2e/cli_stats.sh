@@ -7,7 +7,6 @@
 
 tap_plan 12
 need "$RADSCRIBED" "$RADSCRIBE" sqlite3 "$PY"
-rs() { "$RADSCRIBE" -f "$CONF" "$@"; }
 
 write_conf stats
 start_daemon || tap_bail_rest "radscribed did not start"

@@ -418,6 +418,23 @@ nacked() { acked_files "$1" | wc -l; }
 sop_uid() { dcm_attr "$1" SOPInstanceUID; }
 study_uid() { dcm_attr "$1" StudyInstanceUID; }
 
+# ---------------------------------------------------------------- cli ----
+# rs ARGS: radscribe with the test's configuration
+rs() { "$RADSCRIBE" -f "$CONF" "$@"; }
+
+# dbq PYEXPR: evaluate a python expression with the database open as c
+# (sqlite3 connection) and the JSON from stdin as j; prints the result
+dbq() {
+    "$PY" -c '
+import json, sqlite3, sys
+c = sqlite3.connect(sys.argv[2])
+raw = sys.stdin.read()
+j = json.loads(raw) if raw.strip() else None
+code = sys.argv[1].strip().split("\n")
+exec("\n".join(code[:-1]))
+print(eval(code[-1]))' "$1" "$DB"
+}
+
 # ------------------------------------------------------------ orthanc ----
 # A private Orthanc (Debian package orthanc) as the archive, on loopback.
 # Each one has a NAME; its files are in $T/orthanc.NAME: config.json, log,
