@@ -12,11 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "cli.h"
 #include "clock.h"
+#include "control.h"
+#include "paths.h"
 #include "xmem.h"
 
 struct cli_table {
@@ -226,4 +229,37 @@ cli_parse_since(const char *s, int64_t *ms)
 	tm.tm_mon -= 1;
 	*ms = (int64_t)timegm(&tm) * 1000;
 	return 0;
+}
+
+/* cli_wake - a hint; the daemon also polls the queue every second */
+int
+cli_wake(const struct conf *conf)
+{
+	char path[PATHS_MAX], err[512];
+	json_object *r;
+
+	if (control_path(conf, path, sizeof(path), err, sizeof(err)) == -1 ||
+	    control_request(path, CONTROL_WAKE, &r, err, sizeof(err)) != CONTROL_OK)
+		return 0;
+	json_object_put(r);
+	return 1;
+}
+
+/* cli_confirm - the safe default: no flag and no terminal, no action */
+int
+cli_confirm(int yes, const char *cmd, const char *question)
+{
+	char line[16];
+
+	if (yes)
+		return 1;
+	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
+		fprintf(stderr, "radscribe: %s: not a terminal, so not asking: "
+		    "add --yes to %s\n", cmd, question);
+		return 0;
+	}
+	fprintf(stderr, "%s? [y/N] ", question);
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return 0;
+	return line[0] == 'y' || line[0] == 'Y';
 }

@@ -40,6 +40,18 @@ int	cli_usage(const char *fmt, ...)
 int	cli_error(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
 
+/*
+ * cli_wake - after a queue change: ask a running radscribed to look at the
+ * queue now.  Best effort (it polls anyway); 1 if it answered, else 0.
+ */
+int	cli_wake(const struct conf *conf);
+/*
+ * cli_confirm - may a destructive command go on?  yes (its --yes flag):
+ * 1.  On a terminal: asks "question [y/N]" and returns the answer.
+ * Otherwise 0 after saying that the flag is needed.
+ */
+int	cli_confirm(int yes, const char *cmd, const char *question);
+
 /* An aligned text table: columns padded to their widest cell. */
 struct cli_table;
 
@@ -81,6 +93,8 @@ int	cli_model(const char *conf_path, int argc, char *argv[]);	/* cli_model.c */
 int	cli_config(const char *conf_path, int argc, char *argv[]);	/* cli_config.c */
 int	cli_echo(const char *conf_path, int argc, char *argv[]);	/* cli_echo.c */
 int	cli_stats(const char *conf_path, int argc, char *argv[]);	/* cli_stats.c */
+int	cli_status(const char *conf_path, int argc, char *argv[]);	/* cli_status.c */
+int	cli_reload(const char *conf_path, int argc, char *argv[]);	/* cli_status.c */
 /* retry, hold, release, cancel, redraft (argv[0] says which) */
 int	cli_admin_jobs(const char *conf_path, int argc, char *argv[]);	/* cli_admin.c */
 int	cli_admin_resend(const char *conf_path, int argc, char *argv[]); /* cli_admin.c */

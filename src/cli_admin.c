@@ -3,8 +3,10 @@
  * cli_admin - the radscribe subcommands that change the queue: retry,
  * hold, release, cancel, redraft, resend and purge.  Every job state
  * change goes through queue_transition (compare-and-set), in one
- * transaction with its audit row in events.  CLI main thread only; the
- * daemon notices INCOMING jobs by polling, so nothing is signalled.
+ * transaction with its audit row in events.  CLI main thread only.  After
+ * a change a running radscribed is woken through its control socket (a
+ * hint: it polls the queue every second anyway).  The destructive ones,
+ * cancel and purge, need --yes or a "y" typed on a terminal.
  */
 #include "config.h"
 
@@ -321,7 +323,7 @@ cli_admin_jobs(const char *conf_path, int argc, char *argv[])
 	const char *arg = NULL;
 	enum queue_stage stg;
 	enum verb v;
-	int stage = -1, json = 0, n, known, rc;
+	int stage = -1, json = 0, yes = 0, n, known, rc;
 
 	for (v = V_RETRY; v <= V_REDRAFT; v++)
 		if (strcmp(argv[0], verb_names[v]) == 0)
@@ -329,6 +331,8 @@ cli_admin_jobs(const char *conf_path, int argc, char *argv[])
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			json = 1;
+		else if (strcmp(argv[i], "--yes") == 0 && v == V_CANCEL)
+			yes = 1;
 		else if (strcmp(argv[i], "--stage") == 0 && i + 1 < argc &&
 		    v != V_REDRAFT) {
 			if (queue_stage_parse(argv[++i], &stg) == -1)
@@ -338,6 +342,8 @@ cli_admin_jobs(const char *conf_path, int argc, char *argv[])
 		} else if (argv[i][0] == '-' || arg != NULL)
 			return cli_usage("usage: radscribe %s %s", argv[0],
 			    v == V_REDRAFT ? "STUDY_UID [--json]" :
+			    v == V_CANCEL ? "JOB_ID|STUDY_UID [--stage infer|send] "
+			    "[--yes] [--json]" :
 			    "JOB_ID|STUDY_UID [--stage infer|send] [--json]");
 		else
 			arg = argv[i];
@@ -350,6 +356,9 @@ cli_admin_jobs(const char *conf_path, int argc, char *argv[])
 			return cli_usage("redraft: takes a study UID");
 		stage = QUEUE_INFER;
 	}
+	if (v == V_CANCEL && !cli_confirm(yes, "cancel", "cancel the jobs of "
+	    "this study or job: no report will be drafted or sent for them"))
+		return CLI_USAGE;
 	if (cli_open(conf_path, &conf, &db) == -1)
 		return CLI_ERROR;
 	if ((n = load_jobs(db, arg, stage, &jobs, &known)) == -1)
@@ -364,8 +373,8 @@ cli_admin_jobs(const char *conf_path, int argc, char *argv[])
 		    stage >= 0 ? " " : "");
 		rc = CLI_NOTFOUND;
 	}
-	else
-		rc = apply(db, v, arg, jobs, n, json);
+	else if ((rc = apply(db, v, arg, jobs, n, json)) == CLI_OK)
+		cli_wake(&conf);
 	free(jobs);
 	cli_close(&conf, db);
 	return rc;
@@ -547,6 +556,7 @@ cli_admin_resend(const char *conf_path, int argc, char *argv[])
 	if ((rc = resend_tx(db, &conf, sid, rid, arg, to, &job, &from)) !=
 	    CLI_OK)
 		goto out;
+	cli_wake(&conf);
 	if (json) {
 		json_object *o = json_object_new_object();
 
@@ -730,7 +740,7 @@ cli_admin_purge(const char *conf_path, int argc, char *argv[])
 				    "or FAILED");
 		} else
 			return cli_usage("usage: radscribe purge --older-than "
-			    "AGE [--state DONE|FAILED] (--yes | --dry-run) "
+			    "AGE [--state DONE|FAILED] [--yes | --dry-run] "
 			    "[--json]");
 	}
 	if (age == NULL)
@@ -739,9 +749,9 @@ cli_admin_purge(const char *conf_path, int argc, char *argv[])
 	if (cli_parse_since(age, &cutoff) == -1)
 		return cli_usage("purge: bad age \"%s\" (30s, 15m, 2h, 7d or "
 		    "YYYY-MM-DD)", age);
-	if (!yes && !dry)
-		return cli_usage("purge deletes studies, their files and "
-		    "rows: add --yes, or --dry-run to see what would go");
+	if (!dry && !cli_confirm(yes, "purge", "delete these studies, their "
+	    "files and rows (--dry-run shows which)"))
+		return CLI_USAGE;
 	if (cli_open(conf_path, &conf, &db) == -1)
 		return CLI_ERROR;
 	rc = CLI_ERROR;

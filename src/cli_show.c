@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cli_show - `radscribe show STUDY_UID|JOB_ID`: one study with its
- * instances, jobs, reports and their deliveries.  Reads only, on the
+ * instances, jobs, reports (the views chosen, timings, text) and their
+ * deliveries.  Reads only, on the
  * CLI's own connection.  Prints report text (PHI) to stdout only.
  */
 #include "config.h"
@@ -33,7 +34,11 @@ static const char jobs_sql[] =
     " updated_at FROM jobs WHERE study_id = ?1 ORDER BY id";
 static const char rep_sql[] =
     "SELECT id, sop_instance_uid, created_at, model, findings, impression,"
-    " path, superseded_by FROM reports WHERE study_id = ?1 ORDER BY id";
+    " path, superseded_by, draft_ms, findings_ms, impression_ms"
+    " FROM reports WHERE study_id = ?1 ORDER BY id";
+static const char view_sql[] =
+    "SELECT ordinal, kind, view_position, sop_instance_uid FROM report_views"
+    " WHERE report_id = ?1 ORDER BY ordinal";
 static const char del_sql[] =
     "SELECT archive, accepted_at, status, attempts, last_error"
     " FROM deliveries WHERE report_id = ?1 ORDER BY id";
@@ -192,6 +197,37 @@ deliveries(struct db *db, int64_t rid, json_object *jarr, FILE *fp)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* views - the views report rid was drafted from, into jarr or one line */
+static int
+views(struct db *db, int64_t rid, json_object *jarr, FILE *fp)
+{
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	if ((st = db_prepare(db, view_sql)) == NULL ||
+	    sqlite3_bind_int64(st, 1, rid) != SQLITE_OK)
+		return -1;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		if (jarr != NULL) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "kind", cli_json_str(col(st, 1)));
+			json_object_object_add(o, "view_position",
+			    cli_json_str(col(st, 2)));
+			json_object_object_add(o, "sop_instance_uid",
+			    cli_json_str(col(st, 3)));
+			json_object_array_add(jarr, o);
+		} else
+			fprintf(fp, "%s%s%s%s%s %s", n ? "; " : "  views     ",
+			    col(st, 1), *col(st, 2) ? " (" : "", col(st, 2),
+			    *col(st, 2) ? ")" : "", col(st, 3));
+		n++;
+	}
+	if (jarr == NULL && n > 0)
+		fputc('\n', fp);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /*
  * reports - each report of the study; deliveries are read after the
  * report rows (one statement at a time is stepped).
@@ -229,6 +265,9 @@ reports(struct db *db, int64_t sid, json_object *jarr, FILE *fp)
 			json_object_object_add(o, "superseded",
 			    json_object_new_boolean(sqlite3_column_type(st, 7) !=
 			    SQLITE_NULL));
+			json_object_object_add(o, "draft_ms", jint(st, 8));
+			json_object_object_add(o, "findings_ms", jint(st, 9));
+			json_object_object_add(o, "impression_ms", jint(st, 10));
 			json_object_array_add(jarr, o);
 			objs[n] = o;
 		} else {
@@ -236,22 +275,31 @@ reports(struct db *db, int64_t sid, json_object *jarr, FILE *fp)
 			    cli_time(sqlite3_column_int64(st, 2), at, sizeof(at)),
 			    col(st, 3), sqlite3_column_type(st, 7) != SQLITE_NULL ?
 			    "  (superseded)" : "");
+			if (sqlite3_column_type(st, 8) != SQLITE_NULL)
+				fprintf(fp, "  Drafted in %lld ms (findings %lld ms, "
+				    "impression %lld ms)\n",
+				    (long long)sqlite3_column_int64(st, 8),
+				    (long long)sqlite3_column_int64(st, 9),
+				    (long long)sqlite3_column_int64(st, 10));
 			fprintf(fp, "  Findings:   %s\n", col(st, 4));
 			fprintf(fp, "  Impression: %s\n", col(st, 5));
 		}
 		n++;
 	}
 	sqlite3_reset(st);
-	/* Text mode printed every report already; deliveries follow. */
+	/* Text mode printed every report already; views, deliveries follow. */
 	for (size_t i = 0; rc == SQLITE_DONE && i < n; i++) {
-		json_object *d = NULL;
+		json_object *d = NULL, *v = NULL;
 
 		if (objs[i] != NULL) {
+			v = json_object_new_array();
+			json_object_object_add(objs[i], "views", v);
 			d = json_object_new_array();
 			json_object_object_add(objs[i], "deliveries", d);
 		} else
-			fprintf(fp, "Deliveries of report %zu:\n", i + 1);
-		if (deliveries(db, ids[i], d, fp) == -1)
+			fprintf(fp, "Report %zu:\n", i + 1);
+		if (views(db, ids[i], v, fp) == -1 ||
+		    deliveries(db, ids[i], d, fp) == -1)
 			rc = SQLITE_ERROR;
 	}
 	free(ids);
@@ -324,6 +372,9 @@ cli_show(const char *conf_path, int argc, char *argv[])
 		    cli_time(sqlite3_column_int64(st, 2), t1, sizeof(t1)),
 		    cli_time(sqlite3_column_int64(st, 3), t2, sizeof(t2)),
 		    sqlite3_column_int(st, 5) ? "  (redraft pending)" : "");
+		printf("  settled  %s\n", sqlite3_column_type(st, 4) ==
+		    SQLITE_NULL ? "not yet" :
+		    cli_time(sqlite3_column_int64(st, 4), t1, sizeof(t1)));
 	}
 	sqlite3_reset(st);
 	if (instances(db, sid, ji, stdout) == -1 ||

@@ -17,10 +17,11 @@
 #include "xmem.h"
 
 
-enum conf_type { T_INT, T_STR, T_OPTSTR, T_AET, T_LISTEN, T_LOGLEVEL, T_ALLOW,
+enum conf_type { T_INT, T_STR, T_OPTSTR, T_TEXT, T_AET, T_LISTEN, T_LOGLEVEL, T_ALLOW,
 	T_SOPCLASS, T_ARCHIVE, T_REDRAFT, T_SRCLASS, T_ALLOWQ, T_MOVEDEST, T_YESNO };
 
-/* T_OPTSTR keys have this default: unset (NULL), yet not repeatable. */
+/* T_OPTSTR and T_TEXT keys have this default: unset (NULL), yet not
+ * repeatable.  T_TEXT (prompts) also reads \n as a newline, \\ as \. */
 static const char unset[] = "";
 static const char *const redraft_names[] = { "redraft", "ignore", NULL };
 static const char *const srclass_names[] = { "basic", "enhanced", "comprehensive", NULL };
@@ -40,6 +41,7 @@ static const struct conf_key keys[] = {
 	{ "listen",		T_LISTEN,   "0.0.0.0:11112",	1, 65535, 0 },
 	{ "spool_dir",		T_STR,	    "/var/spool/radscribe", 0, 0, OFF(spool_dir) },
 	{ "database",		T_STR,	    "/var/lib/radscribe/radscribe.db", 0, 0, OFF(database) },
+	{ "control_socket",	T_OPTSTR,   unset,		0, 0,	  OFF(control_socket) },
 	{ "settle_time",	T_INT,	    "30",		0, 86400, OFF(settle_time) },
 	{ "max_associations",	T_INT,	    "8",		1, 256,	  OFF(max_associations) },
 	{ "max_pdu",		T_INT,	    "65536",		4096, 131072, OFF(max_pdu) },
@@ -56,13 +58,13 @@ static const struct conf_key keys[] = {
 	{ "mmproj",		T_OPTSTR,   unset,		0, 0,	  OFF(mmproj) },
 	{ "findings_model",	T_OPTSTR,   unset,		0, 0,	  OFF(findings.model) },
 	{ "findings_mmproj",	T_OPTSTR,   unset,		0, 0,	  OFF(findings.mmproj) },
-	{ "findings_prompt",	T_OPTSTR,   unset,		0, 0,	  OFF(findings.prompt) },
+	{ "findings_prompt",	T_TEXT,	    unset,		0, 0,	  OFF(findings.prompt) },
 	{ "findings_max_tokens", T_INT,	    "128",		1, 2048,  OFF(findings.max_tokens) },
 	{ "impression_model",	T_OPTSTR,   unset,		0, 0,	  OFF(impression.model) },
 	{ "impression_mmproj",	T_OPTSTR,   unset,		0, 0,	  OFF(impression.mmproj) },
-	{ "impression_prompt",	T_OPTSTR,   unset,		0, 0,	  OFF(impression.prompt) },
+	{ "impression_prompt",	T_TEXT,	    unset,		0, 0,	  OFF(impression.prompt) },
 	{ "impression_max_tokens", T_INT,   "64",		1, 2048,  OFF(impression.max_tokens) },
-	{ "prompt_layout",	T_OPTSTR,   unset,		0, 0,	  OFF(prompt_layout) },
+	{ "prompt_layout",	T_TEXT,	    unset,		0, 0,	  OFF(prompt_layout) },
 	{ "lora",		T_OPTSTR,   unset,		0, 0,	  OFF(lora) },
 	{ "beams",		T_INT,	    "1",		1, 8,	  OFF(beams) },
 	{ "threads",		T_INT,	    "2",		1, 256,	  OFF(threads) },
@@ -89,6 +91,32 @@ const char *
 conf_key_name(size_t i)
 {
 	return i < NKEYS ? keys[i].name : NULL;
+}
+
+/* unescape - a copy with \n and \\ turned into what they name; NULL
+ * on any other escape. */
+static char *
+unescape(const char *v)
+{
+	char *out = xmalloc(strlen(v) + 1), *o = out;
+
+	for (; *v != '\0'; v++) {
+		if (*v != '\\') {
+			*o++ = *v;
+			continue;
+		}
+		if (v[1] == 'n')
+			*o++ = '\n';
+		else if (v[1] == '\\')
+			*o++ = '\\';
+		else {
+			free(out);
+			return NULL;
+		}
+		v++;
+	}
+	*o = '\0';
+	return out;
 }
 
 static int
@@ -151,6 +179,24 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
 			    "%s: %ld out of range %ld..%ld", k->name, n, k->min,
 			    k->max);
 		*(int *)((char *)c + k->off) = (int)n;
+		return 0;
+	case T_TEXT:
+		if (v == unset)
+			return 0;
+		if (*v == '\0')
+			return seterr(err, errsz, path, line, "%s: empty value",
+			    k->name);
+		if ((p = unescape(v)) == NULL)
+			return seterr(err, errsz, path, line, "%s: a backslash "
+			    "is \\n (newline) or \\\\ (backslash)", k->name);
+		if (strcmp(k->name, "prompt_layout") == 0 &&
+		    strstr(p, "<image>") == NULL) {
+			free(p);
+			return seterr(err, errsz, path, line, "prompt_layout: "
+			    "has no <image> (where the image goes)");
+		}
+		free(*(char **)((char *)c + k->off));
+		*(char **)((char *)c + k->off) = p;
 		return 0;
 	case T_OPTSTR:
 		if (v == unset)
@@ -432,7 +478,7 @@ conf_fini(struct conf *c)
 		free(c->move_dests[i].host);
 	free(c->move_dests);
 	for (size_t i = 0; i < NKEYS; i++)
-		if (keys[i].type == T_OPTSTR)
+		if (keys[i].type == T_OPTSTR || keys[i].type == T_TEXT)
 			free(*(char **)((char *)c + keys[i].off));
 	free(c->sr_series_description);
 	for (size_t i = 0; i < c->narchives; i++) {
@@ -458,13 +504,23 @@ conf_print(const struct conf *c, FILE *fp)
 			fprintf(fp, "%s = %s\n", k->name,
 			    *(char *const *)((const char *)c + k->off));
 			break;
-		case T_OPTSTR: {
+		case T_OPTSTR:
+		case T_TEXT: {
 			const char *v = *(char *const *)((const char *)c + k->off);
 
-			if (v != NULL)
-				fprintf(fp, "%s = %s\n", k->name, v);
-			else
+			if (v == NULL) {
 				fprintf(fp, "# %s: not set\n", k->name);
+				break;
+			}
+			fprintf(fp, "%s = ", k->name);
+			for (; *v != '\0'; v++)
+				if (*v == '\n')
+					fputs("\\n", fp);
+				else if (*v == '\\' && k->type == T_TEXT)
+					fputs("\\\\", fp);
+				else
+					fputc(*v, fp);
+			fputc('\n', fp);
 			break;
 		}
 		case T_REDRAFT:

@@ -62,6 +62,7 @@ struct conf {
 	int			 listen_port;
 	char			*spool_dir;
 	char			*database;
+	char			*control_socket;	/* NULL: spool_dir/control.sock */
 	int			 settle_time;
 	int			 max_associations;
 	int			 max_pdu;

@@ -8,6 +8,8 @@
 #define RS_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 
 enum log_level { LOG_LV_DEBUG, LOG_LV_INFO, LOG_LV_WARN, LOG_LV_ERR, LOG_LV_CRIT };
 
@@ -19,6 +21,14 @@ enum log_level log_get_level(void);
 /* log_level_parse - 0 and *out set on success, -1 on an unknown name. */
 int	log_level_parse(const char *name, enum log_level *out /* OUT */);
 const char *log_level_name(enum log_level level);
+
+/*
+ * log_last - the newest message at level (LOG_LV_WARN: warnings; LOG_LV_ERR:
+ * errors and worse), whatever the log level, into buf and *at (ms since
+ * the epoch, OUT).  1 if there was one, else 0 with buf empty.  Any thread.
+ */
+int	log_last(enum log_level level, char *buf, size_t bufsz,
+	    int64_t *at /* OUT */);
 
 void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

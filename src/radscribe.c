@@ -15,10 +15,7 @@
 #include "cli.h"
 #include "cli_infer.h"
 #include "infer/blas.h"
-#include "conf.h"
-#include "db.h"
 #include "log.h"
-#include "status.h"
 
 /* Fixed, as Postfix's /etc/postfix: the man pages name these paths. */
 #define DEFAULT_CONF "/etc/radscribe/radscribed.conf"
@@ -28,6 +25,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: radscribe [-f file] status [--json]\n"
+	    "       radscribe [-f file] reload\n"
 	    "       radscribe [-f file] list [jobs|studies] [--state S] "
 	    "[--stage S]\n"
 	    "                 [--since T] [--calling-ae AE] [--json]\n"
@@ -40,15 +38,17 @@ usage(void)
 	    "       radscribe [-f file] echo NAME\n"
 	    "       radscribe [-f file] stats [--days N] "
 	    "[--json | --format prometheus]\n"
-	    "       radscribe [-f file] retry|hold|release|cancel "
+	    "       radscribe [-f file] retry|hold|release "
 	    "JOB_ID|STUDY_UID\n"
 	    "                 [--stage infer|send] [--json]\n"
+	    "       radscribe [-f file] cancel JOB_ID|STUDY_UID "
+	    "[--stage infer|send] [--yes] [--json]\n"
 	    "       radscribe [-f file] redraft STUDY_UID [--json]\n"
 	    "       radscribe [-f file] resend STUDY_UID [--to ARCHIVE] "
 	    "[--json]\n"
 	    "       radscribe [-f file] purge --older-than AGE "
 	    "[--state DONE|FAILED]\n"
-	    "                 --yes|--dry-run [--json]\n"
+	    "                 [--yes|--dry-run] [--json]\n"
 	    "       radscribe infer --model LLM.gguf --mmproj MMPROJ.gguf "
 	    "[options] IMAGE...\n");
 	exit(2);
@@ -59,6 +59,8 @@ static const struct {
 	const char	*name;
 	int		(*fn)(const char *, int, char *[]);
 } cmds[] = {
+	{ "status", cli_status },
+	{ "reload", cli_reload },
 	{ "list", cli_list },
 	{ "show", cli_show },
 	{ "report", cli_report },
@@ -75,36 +77,11 @@ static const struct {
 	{ "purge", cli_admin_purge },
 };
 
-static int
-cmd_status(struct db *db, int argc, char *argv[])
-{
-	struct status st;
-	int json = 0;
-
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = 1;
-		else
-			usage();
-	}
-	if (status_collect(db, &st) == -1) {
-		fprintf(stderr, "radscribe: status: %s\n", db_errmsg(db));
-		return 1;
-	}
-	if (json)
-		return status_print_json(&st, stdout) == 0 ? 0 : 1;
-	status_print_text(&st, stdout);
-	return 0;
-}
-
 int
 main(int argc, char *argv[])
 {
 	const char *conf_path = DEFAULT_CONF;
-	struct conf conf;
-	struct db *db;
-	char err[1024];
-	int ch, rc;
+	int ch;
 
 	while ((ch = getopt(argc, argv, "+f:")) != -1)
 		switch (ch) {
@@ -132,22 +109,7 @@ main(int argc, char *argv[])
 			log_init("radscribe", 1, LOG_LV_WARN);
 			return cmds[i].fn(conf_path, argc, argv);
 		}
-	if (strcmp(argv[0], "status") != 0) {
-		fprintf(stderr, "radscribe: unknown command \"%s\"\n", argv[0]);
-		usage();
-	}
-	log_init("radscribe", 1, LOG_LV_WARN);
-	if (conf_load(conf_path, &conf, err, sizeof(err)) == -1) {
-		fprintf(stderr, "radscribe: %s\n", err);
-		return 1;
-	}
-	if ((db = db_open(conf.database, DB_EXISTING, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "radscribe: database %s\n", err);
-		conf_fini(&conf);
-		return 1;
-	}
-	rc = cmd_status(db, argc, argv);
-	db_close(db);
-	conf_fini(&conf);
-	return rc;
+	fprintf(stderr, "radscribe: unknown command \"%s\"\n", argv[0]);
+	usage();
+	return 2;
 }

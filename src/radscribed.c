@@ -2,13 +2,15 @@
 /*
  * radscribed - the daemon's main: options, config, DCMTK set-up, start-up
  * recovery, then the threads (DICOM listener with one thread per
- * association, settler) while main waits in sigwait().  Only start-up may
- * call fatal().
+ * association, settler) while main polls the signal pipe and the
+ * control socket (control.h).  Only start-up may call fatal().
  */
 #include "config.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -20,7 +22,9 @@
 #include <unistd.h>
 
 #include "acl.h"
+#include "clock.h"
 #include "conf.h"
+#include "control.h"
 #include "db.h"
 #include "dicom/dcmbridge.h"
 #include "dicom/qr.h"
@@ -54,7 +58,27 @@ struct app {
 	pthread_cond_t		 wake;
 	struct worker		*worker;
 	struct sender		*sender;	/* NULL: no archive */
+	struct dcm_scp		*scp;
+	int64_t			 started_at;	/* ms */
 };
+
+/*
+ * Signals reach main through a self-pipe.  OpenBLAS starts its threads when
+ * the library loads, before main, with nothing blocked, so a signal blocked
+ * everywhere else would be delivered there and kill the process; with
+ * this handler it only writes its number to the pipe, whatever thread runs it.
+ */
+static int sig_pipe_w = -1;
+
+static void
+on_signal(int sig)
+{
+	unsigned char c = (unsigned char)sig;
+	int e = errno;
+
+	(void)!write(sig_pipe_w, &c, 1);
+	errno = e;
+}
 
 static void
 cb_queued(void *arg)
@@ -439,24 +463,26 @@ recover(struct app *app, struct db *db)
 		    ri.indexed, ri.unreadable);
 }
 
-/* reload - SIGHUP: allow lists and log level; the rest needs a restart. */
-static void
-reload(struct app *app)
+/*
+ * reload - SIGHUP or `radscribe reload`: allow lists and log level; the
+ * rest needs a restart.  0, or -1 with err (the running config is kept).
+ */
+static int
+reload(struct app *app, char *err, size_t errsz)
 {
 	struct conf nc;
-	struct acl *acl, *qacl, *old, *qold;
-	char err[512];
+	struct acl *acl = NULL, *qacl, *old, *qold;
 
-	if (conf_load(app->conf.path, &nc, err, sizeof(err)) == -1) {
+	if (conf_load(app->conf.path, &nc, err, errsz) == -1) {
 		log_err("reload: %s; keeping the running configuration", err);
-		return;
+		return -1;
 	}
-	if ((acl = acl_new(&nc, err, sizeof(err))) == NULL ||
-	    (qacl = acl_new_query(&nc, err, sizeof(err))) == NULL) {
+	if ((acl = acl_new(&nc, err, errsz)) == NULL ||
+	    (qacl = acl_new_query(&nc, err, errsz)) == NULL) {
 		log_err("reload: %s; keeping the running configuration", err);
 		acl_free(acl);
 		conf_fini(&nc);
-		return;
+		return -1;
 	}
 	pthread_rwlock_wrlock(&app->acl_lock);
 	old = app->acl;
@@ -480,15 +506,114 @@ reload(struct app *app)
 	    "log_level %s", acl_count(acl), acl_count(qacl),
 	    log_level_name(nc.log_level));
 	conf_fini(&nc);
+	return 0;
 }
+
+/* ---- the control socket's requests (main thread) ---- */
+
+static void
+ctl_wake(void *arg)
+{
+	struct app *app = arg;
+
+	worker_wake(app->worker);
+	if (app->sender != NULL)
+		sender_wake(app->sender);
+	pthread_mutex_lock(&app->mu);
+	pthread_cond_broadcast(&app->wake);
+	pthread_mutex_unlock(&app->mu);
+}
+
+static int
+ctl_reload(void *arg, char *err, size_t errsz)
+{
+	return reload(arg, err, errsz);
+}
+
+static json_object *
+ctl_logged(enum log_level level)
+{
+	char text[512];
+	int64_t at;
+	json_object *o;
+
+	if (!log_last(level, text, sizeof(text), &at))
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "at_ms", json_object_new_int64(at));
+	json_object_object_add(o, "message", json_object_new_string(text));
+	return o;
+}
+
+static json_object *
+ctl_str(const char *s)
+{
+	return s != NULL ? json_object_new_string(s) : NULL;
+}
+
+/* ctl_status - what only the running daemon knows; no patient data. */
+static void
+ctl_status(void *arg, json_object *o)
+{
+	struct app *app = arg;
+	const struct conf *c = &app->conf;
+	json_object *models = json_object_new_array(), *d;
+	struct worker_model m;
+	char study[UID_MAX + 1];
+	int64_t since, now = clock_now_ms();
+
+	json_object_object_add(o, "pid", json_object_new_int64((int64_t)getpid()));
+	json_object_object_add(o, "version", json_object_new_string(PACKAGE_VERSION));
+	json_object_object_add(o, "started_at_ms", json_object_new_int64(app->started_at));
+	json_object_object_add(o, "uptime_s",
+	    json_object_new_int64((now - app->started_at) / 1000));
+	json_object_object_add(o, "config", json_object_new_string(c->path));
+	json_object_object_add(o, "ae_title", json_object_new_string(c->ae_title));
+	json_object_object_add(o, "listen_addr", json_object_new_string(c->listen_addr));
+	json_object_object_add(o, "listen_port", json_object_new_int(c->listen_port));
+	json_object_object_add(o, "associations",
+	    json_object_new_int(dcm_scp_active(app->scp)));
+	json_object_object_add(o, "archives", json_object_new_int((int)c->narchives));
+	json_object_object_add(o, "blas_kernels", json_object_new_string(blas_corename()));
+	json_object_object_add(o, "threads", json_object_new_int(c->threads));
+	json_object_object_add(o, "log_level",
+	    json_object_new_string(log_level_name(log_get_level())));
+	for (int i = 0; worker_model(app->worker, i, &m) == 0; i++) {
+		json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "section", json_object_new_string(m.section));
+		json_object_object_add(e, "model", json_object_new_string(m.model));
+		json_object_object_add(e, "mmproj", json_object_new_string(m.mmproj));
+		json_object_object_add(e, "name", ctl_str(m.name));
+		json_object_object_add(e, "version", ctl_str(m.version));
+		json_object_object_add(e, "lora", ctl_str(m.lora));
+		json_object_object_add(e, "prompt", json_object_new_string(m.prompt));
+		json_object_object_add(e, "shared", json_object_new_boolean(m.shared));
+		json_object_array_add(models, e);
+	}
+	json_object_object_add(o, "models", models);
+	d = NULL;
+	if (worker_drafting(app->worker, study, sizeof(study), &since)) {
+		d = json_object_new_object();
+		json_object_object_add(d, "study_uid", json_object_new_string(study));
+		json_object_object_add(d, "since_ms", json_object_new_int64(since));
+	}
+	json_object_object_add(o, "drafting", d);
+	json_object_object_add(o, "last_error", ctl_logged(LOG_LV_ERR));
+	json_object_object_add(o, "last_warning", ctl_logged(LOG_LV_WARN));
+}
+
+static const struct control_ops ctl_ops = { ctl_status, ctl_wake, ctl_reload };
 
 int
 main(int argc, char *argv[])
 {
 	static struct app app;
 	const char *conf_path = DEFAULT_CONF;
-	int ch, foreground = 0, check = 0, sig, left;
-	char err[1024], blas_why[256];
+	int ch, foreground = 0, check = 0, sig = 0, left, sp_fds[2];
+	char err[1024], blas_why[256], ctl_path[PATHS_MAX];
+	struct control *ctl;
+	struct pollfd pf[2];
 	struct db *db;
 	struct dcm_scp *scp;
 	struct dcm_scp_params sp;
@@ -524,6 +649,11 @@ main(int argc, char *argv[])
 		fprintf(stderr, "radscribed: %s\n", err);
 		return 1;
 	}
+	if (control_path(&app.conf, ctl_path, sizeof(ctl_path), err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "radscribed: %s: %s\n", app.conf.path, err);
+		return 1;
+	}
 	if (check) {
 		conf_print(&app.conf, stdout);
 		printf("# storage SOP classes accepted:\n");
@@ -541,6 +671,9 @@ main(int argc, char *argv[])
 	if (dcm_init(err, sizeof(err)) == -1)
 		fatal("%s", err);
 	if ((app.sp = spool_open(app.conf.spool_dir, err, sizeof(err))) == NULL)
+		fatal("%s", err);
+	/* Before recovery: a second daemon on this spool must stop here. */
+	if ((ctl = control_open(ctl_path, err, sizeof(err))) == NULL)
 		fatal("%s", err);
 	if ((db = db_open(app.conf.database, DB_CREATE, err, sizeof(err))) == NULL)
 		fatal("database %s", err);
@@ -560,6 +693,7 @@ main(int argc, char *argv[])
 	sp.qr_ops = &qr_ops;
 	if ((scp = dcm_scp_new(&sp, &scp_ops, &app, err, sizeof(err))) == NULL)
 		fatal("%s", err);
+	app.scp = scp;
 	recover(&app, db);
 	{
 		struct worker_params wp;
@@ -582,13 +716,31 @@ main(int argc, char *argv[])
 	}
 	db_close(db);
 
-	/* Every thread inherits this mask; main alone takes signals. */
+	/* Our threads inherit this mask; main unblocks once they run. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (pipe(sp_fds) == -1)
+		fatal("pipe: %s", strerror(errno));
+	for (int i = 0; i < 2; i++) {
+		fcntl(sp_fds[i], F_SETFD, FD_CLOEXEC);
+		fcntl(sp_fds[i], F_SETFL, O_NONBLOCK);
+	}
+	sig_pipe_w = sp_fds[1];
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sa.sa_flags = SA_RESTART;
+		sigfillset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+	}
 	if (app.conf.narchives > 0) {
 		struct sender_params pp;
 
@@ -617,17 +769,30 @@ main(int argc, char *argv[])
 	    app.conf.listen_port, app.conf.ae_title, app.conf.settle_time,
 	    app.conf.max_associations);
 
-	for (;;) {
-		if (sigwait(&sigs, &sig) != 0)
-			continue;
-		if (sig == SIGHUP) {
-			reload(&app);
-			continue;
+	app.started_at = clock_now_ms();
+	log_info("control socket %s", ctl_path);
+
+	pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
+	pf[0].fd = sp_fds[0];
+	pf[0].events = POLLIN;
+	pf[1].fd = control_fd(ctl);
+	pf[1].events = POLLIN;
+	while (sig == 0) {
+		unsigned char c;
+
+		if (poll(pf, 2, -1) == -1)
+			continue;	/* EINTR */
+		if (pf[1].revents & POLLIN)
+			control_serve(ctl, &ctl_ops, &app);
+		while (sig == 0 && read(sp_fds[0], &c, 1) == 1) {
+			if (c == SIGHUP)
+				(void)reload(&app, err, sizeof(err));
+			else
+				sig = c;
 		}
-		if (sig == SIGPIPE)
-			continue;
-		break;
 	}
+	/* Gone first: `radscribe status` must not find a daemon that stops. */
+	control_close(ctl);
 	log_info("signal %d: no new associations; waiting up to %ds for %d "
 	    "in progress", sig, app.conf.shutdown_timeout, dcm_scp_active(scp));
 	dcm_scp_stop(scp);

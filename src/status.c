@@ -19,9 +19,46 @@ count(struct db *db, const char *sql, int64_t *out)
 	return 0;
 }
 
+/* one_job - the first row of sql (status_job's columns) into *j. */
+static int
+one_job(struct db *db, const char *sql, struct status_job *j)
+{
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int rc;
+
+	memset(j, 0, sizeof(*j));
+	if (st == NULL)
+		return -1;
+	if ((rc = db_step(db, st)) == SQLITE_ROW &&
+	    queue_stage_parse((const char *)sqlite3_column_text(st, 2), &j->stage) == 0 &&
+	    queue_state_parse((const char *)sqlite3_column_text(st, 3), &j->state) == 0) {
+		j->id = sqlite3_column_int64(st, 0);
+		snprintf(j->study_uid, sizeof(j->study_uid), "%s",
+		    sqlite3_column_text(st, 1));
+		j->attempts = sqlite3_column_int(st, 4);
+		j->created_at = sqlite3_column_int64(st, 5);
+		j->updated_at = sqlite3_column_int64(st, 6);
+		snprintf(j->error, sizeof(j->error), "%s",
+		    sqlite3_column_type(st, 7) == SQLITE_NULL ? "" :
+		    (const char *)sqlite3_column_text(st, 7));
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
 int
 status_collect(struct db *db, struct status *s)
 {
+#define JOB_COLS "SELECT j.id, s.study_uid, j.stage, j.state, j.attempts," \
+	" j.created_at, j.updated_at, j.last_error FROM jobs j" \
+	" JOIN studies s ON s.id = j.study_id"
+	static const char oldest_sql[] = JOB_COLS
+	    " WHERE j.state IN ('INCOMING', 'DEFERRED')"
+	    " ORDER BY j.created_at, j.id LIMIT 1";
+	static const char lasterr_sql[] = JOB_COLS
+	    " WHERE j.last_error IS NOT NULL AND j.last_error <> ''"
+	    " ORDER BY j.updated_at DESC, j.id DESC LIMIT 1";
+#undef JOB_COLS
 	static const char inst_sql[] = "SELECT count(*) FROM instances";
 	static const char study_sql[] = "SELECT count(*) FROM studies";
 	static const char unsettled_sql[] =
@@ -46,7 +83,9 @@ status_collect(struct db *db, struct status *s)
 	    count(db, study_sql, &s->studies) == -1 ||
 	    count(db, unsettled_sql, &s->studies_unsettled) == -1 ||
 	    count(db, redraft_sql, &s->studies_redraft) == -1 ||
-	    count(db, rep_sql, &s->reports) == -1)
+	    count(db, rep_sql, &s->reports) == -1 ||
+	    one_job(db, oldest_sql, &s->oldest) == -1 ||
+	    one_job(db, lasterr_sql, &s->last_error) == -1)
 		return -1;
 	if ((st = db_prepare(db, prob_sql)) == NULL)
 		return -1;
@@ -104,11 +143,32 @@ status_print_text(const struct status *s, FILE *fp)
 	}
 }
 
-int
-status_print_json(const struct status *s, FILE *fp)
+static json_object *
+job_json(const struct status_job *j)
+{
+	json_object *o;
+
+	if (j->id == 0)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "job", json_object_new_int64(j->id));
+	json_object_object_add(o, "study_uid", json_object_new_string(j->study_uid));
+	json_object_object_add(o, "stage",
+	    json_object_new_string(queue_stage_name(j->stage)));
+	json_object_object_add(o, "state",
+	    json_object_new_string(queue_state_name(j->state)));
+	json_object_object_add(o, "attempts", json_object_new_int(j->attempts));
+	json_object_object_add(o, "created_at_ms", json_object_new_int64(j->created_at));
+	json_object_object_add(o, "updated_at_ms", json_object_new_int64(j->updated_at));
+	json_object_object_add(o, "error", j->error[0] != '\0' ?
+	    json_object_new_string(j->error) : NULL);
+	return o;
+}
+
+json_object *
+status_json(const struct status *s)
 {
 	json_object *o = json_object_new_object(), *jobs = json_object_new_array();
-	int rc;
 
 	json_object_object_add(o, "instances", json_object_new_int64(s->instances));
 	json_object_object_add(o, "studies", json_object_new_int64(s->studies));
@@ -156,8 +216,7 @@ status_print_json(const struct status *s, FILE *fp)
 		}
 		json_object_object_add(o, "problems", pr);
 	}
-	rc = fprintf(fp, "%s\n", json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN)) < 0 ? -1 : 0;
-	json_object_put(o);
-	return rc;
+	json_object_object_add(o, "oldest_waiting", job_json(&s->oldest));
+	json_object_object_add(o, "last_job_error", job_json(&s->last_error));
+	return o;
 }

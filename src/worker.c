@@ -49,6 +49,9 @@ struct worker {
 	struct pipeline		*pl[NSECTIONS];	/* may be the same pipeline */
 	const char		*prompt[NSECTIONS];
 	char			*model_name, *model_version;
+	char			*model_path[NSECTIONS], *mmproj_path[NSECTIONS];
+	char			 drafting[UID_MAX + 1];	/* under mu; "" idle */
+	int64_t			 drafting_since;	/* under mu */
 	char			 device_uid[UID_MAX + 1];
 	struct sr_template	*tmpl;
 	char			*reports_dir, *tmp_dir;
@@ -67,6 +70,35 @@ struct inst {
 	struct dcm_image_info info;
 	int		 ok;	/* info read */
 };
+
+int
+worker_model(const struct worker *w, int i, struct worker_model *m)
+{
+	if (i < 0 || i >= NSECTIONS)
+		return -1;
+	m->section = section_name[i];
+	m->model = w->model_path[i];
+	m->mmproj = w->mmproj_path[i];
+	m->name = pipeline_model_str(w->pl[i], "general.name");
+	m->version = pipeline_model_str(w->pl[i], "general.version");
+	m->prompt = w->prompt[i];
+	m->lora = w->conf->lora;
+	m->shared = i > 0 && w->pl[i] == w->pl[0];
+	return 0;
+}
+
+int
+worker_drafting(struct worker *w, char *buf, size_t bufsz, int64_t *since)
+{
+	int busy;
+
+	pthread_mutex_lock(&w->mu);
+	snprintf(buf, bufsz, "%s", w->drafting);
+	*since = w->drafting_since;
+	busy = w->drafting[0] != '\0';
+	pthread_mutex_unlock(&w->mu);
+	return busy;
+}
 
 void
 worker_default_model(const char *dir, const char **model, const char **mmproj)
@@ -115,6 +147,8 @@ worker_new(const struct worker_params *p, char *err, size_t errsz)
 		char msg[1024];
 
 		section_files(w, i, &model[i], &mmproj[i]);
+		w->model_path[i] = xstrdup(model[i]);
+		w->mmproj_path[i] = xstrdup(mmproj[i]);
 		if (i == IMPRESSION && strcmp(model[i], model[FINDINGS]) == 0 &&
 		    strcmp(mmproj[i], mmproj[FINDINGS]) == 0) {
 			w->pl[i] = w->pl[FINDINGS];	/* one model, two prompts */
@@ -275,22 +309,34 @@ out:
 	return rc;
 }
 
+/* What the draft chose and how long it took, for the report's row. */
+struct drafted {
+	int		 nviews;
+	const char	*sop[2], *kind[2], *view_position[2];
+	int64_t		 ms, section_ms[NSECTIONS];
+};
+
 /*
- * record - one transaction: the report row, its predecessor superseded,
+ * record - one transaction: the report row, the views chosen, its predecessor superseded,
  * a delivery per archive, the send job (new, or back to INCOMING), and
  * the infer job DONE.
  */
 static int
 record(struct worker *w, const struct queue_job *job, const char *sop,
     const char *series, const char *cls, const char *path, int64_t size,
-    const struct pred *pr, const char *text[NSECTIONS])
+    const struct pred *pr, const char *text[NSECTIONS],
+    const struct drafted *d)
 {
 	static const char rep_sql[] =
 	    "INSERT INTO reports (study_id, sop_instance_uid, series_uid,"
 	    " sop_class_uid, path, size, created_at, predecessor_id, model,"
-	    " findings, impression) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+	    " findings, impression, draft_ms, findings_ms, impression_ms)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 	static const char sup_sql[] =
 	    "UPDATE reports SET superseded_by = ?2 WHERE id = ?1";
+	static const char view_sql[] =
+	    "INSERT INTO report_views (report_id, ordinal, sop_instance_uid,"
+	    " kind, view_position) VALUES (?1, ?2, ?3, ?4, ?5)";
 	static const char del_sql[] =
 	    "INSERT INTO deliveries (report_id, archive) VALUES (?1, ?2)";
 	static const char send_sql[] =
@@ -318,9 +364,23 @@ record(struct worker *w, const struct queue_job *job, const char *sop,
 	sqlite3_bind_text(st, 9, w->model_name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 10, text[FINDINGS], -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 11, text[IMPRESSION], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 12, d->ms);
+	sqlite3_bind_int64(st, 13, d->section_ms[FINDINGS]);
+	sqlite3_bind_int64(st, 14, d->section_ms[IMPRESSION]);
 	if (db_step(db, st) != SQLITE_DONE)
 		goto fail;
 	rid = sqlite3_last_insert_rowid(db_sqlite(db));
+	for (int i = 0; i < d->nviews; i++) {
+		if ((st = db_prepare(db, view_sql)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(st, 1, rid);
+		sqlite3_bind_int(st, 2, i + 1);
+		sqlite3_bind_text(st, 3, d->sop[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, d->kind[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, d->view_position[i], -1, SQLITE_STATIC);
+		if (db_step(db, st) != SQLITE_DONE)
+			goto fail;
+	}
 	if (qr_index_report(db, path) == -1)
 		goto fail;
 	if (pr->id > 0) {
@@ -381,8 +441,10 @@ draft(struct worker *w, const struct queue_job *job, const char *study_uid,
 	size_t used[2];
 	struct pred pr;
 	struct sr_request rq;
+	struct drafted d;
 	struct stat sb;
 	enum outcome rc = TRANSIENT;
+	int64_t t0 = clock_now_ms();
 
 	if (load_instances(w->db, job->study_id, &in, &n) == -1) {
 		snprintf(why, whysz, "database: %s", db_errmsg(w->db));
@@ -401,6 +463,8 @@ draft(struct worker *w, const struct queue_job *job, const char *study_uid,
 		rc = PERMANENT;
 		goto out;
 	}
+	memset(&d, 0, sizeof(d));
+	d.nviews = nv;
 	for (int i = 0; i < nv; i++) {
 		if ((views[i] = read_view(in[idx[i]].path, err, sizeof(err))) == NULL) {
 			snprintf(why, whysz, "unreadable pixels: %s", err);
@@ -408,6 +472,9 @@ draft(struct worker *w, const struct queue_job *job, const char *study_uid,
 			goto out;
 		}
 		used[i] = (size_t)idx[i];
+		d.sop[i] = in[idx[i]].sop_uid;
+		d.kind[i] = views_kind_name(views_classify(&in[idx[i]].info));
+		d.view_position[i] = in[idx[i]].info.view_position;
 		log_info("study=%s view %d: %s (%s, View Position \"%s\")",
 		    study_uid, i + 1, in[idx[i]].sop_uid,
 		    views_kind_name(views_classify(&in[idx[i]].info)),
@@ -426,9 +493,10 @@ draft(struct worker *w, const struct queue_job *job, const char *study_uid,
 			rc = PERMANENT;
 			goto out;
 		}
-		log_info("study=%s %s: %d tokens in %.0f ms", study_uid,
-		    section_name[s], ps.n_gen, ps.ms_preprocess + ps.ms_encode +
-		    ps.ms_generate);
+		d.section_ms[s] = (int64_t)(ps.ms_preprocess + ps.ms_encode +
+		    ps.ms_generate + 0.5);
+		log_info("study=%s %s: %d tokens in %lld ms", study_uid,
+		    section_name[s], ps.n_gen, (long long)d.section_ms[s]);
 		if (text[s][0] == '\0') {
 			snprintf(why, whysz, "the model wrote no %s", section_name[s]);
 			rc = PERMANENT;
@@ -478,8 +546,9 @@ draft(struct worker *w, const struct queue_job *job, const char *study_uid,
 		snprintf(why, whysz, "%s", err);
 		goto out;
 	}
+	d.ms = clock_now_ms() - t0;
 	if (record(w, job, sop, series, sr_sop_class_uid(rq.sop_class), final,
-	    (int64_t)sb.st_size, &pr, (const char **)text) == -1) {
+	    (int64_t)sb.st_size, &pr, (const char **)text, &d) == -1) {
 		snprintf(why, whysz, "database: %s", db_errmsg(w->db));
 		unlink(final);
 		goto out;
@@ -522,6 +591,7 @@ process(struct worker *w, const struct queue_job *job)
 {
 	char study[UID_MAX + 1] = "?", why[1200] = "";
 	int64_t t0 = clock_now_ms();
+	enum outcome rc;
 
 	if (study_uid_of(w->db, job->study_id, study, sizeof(study)) == -1) {
 		snprintf(why, sizeof(why), "database: %s", db_errmsg(w->db));
@@ -530,7 +600,15 @@ process(struct worker *w, const struct queue_job *job)
 	}
 	log_info("study=%s: drafting (job J%lld, attempt %d)", study,
 	    (long long)job->id, job->attempts);
-	switch (draft(w, job, study, why, sizeof(why))) {
+	pthread_mutex_lock(&w->mu);
+	snprintf(w->drafting, sizeof(w->drafting), "%s", study);
+	w->drafting_since = t0;
+	pthread_mutex_unlock(&w->mu);
+	rc = draft(w, job, study, why, sizeof(why));
+	pthread_mutex_lock(&w->mu);
+	w->drafting[0] = '\0';
+	pthread_mutex_unlock(&w->mu);
+	switch (rc) {
 	case OK:
 		log_info("study=%s: drafted in %lld ms", study,
 		    (long long)(clock_now_ms() - t0));
@@ -623,6 +701,10 @@ worker_stop(struct worker *w)
 	pipeline_free(w->pl[FINDINGS]);
 	if (w->tmpl != NULL)
 		sr_template_free(w->tmpl);
+	for (int i = 0; i < NSECTIONS; i++) {
+		free(w->model_path[i]);
+		free(w->mmproj_path[i]);
+	}
 	free(w->model_name);
 	free(w->model_version);
 	free(w->reports_dir);

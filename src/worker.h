@@ -11,6 +11,7 @@
 #define RS_WORKER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf.h"
 
@@ -45,6 +46,24 @@ void	worker_wake(struct worker *w);
  * was never started.
  */
 void	worker_stop(struct worker *w);
+
+/* One section's model as loaded; strings borrowed until worker_stop. */
+struct worker_model {
+	const char	*section;	/* "findings", "impression" */
+	const char	*model, *mmproj;
+	const char	*name, *version;	/* general.*; NULL if absent */
+	const char	*prompt;
+	const char	*lora;		/* NULL: none */
+	int		 shared;	/* the findings model, loaded once */
+};
+
+/* worker_model - section i (0, 1) into *m (OUT); -1 past the last.
+ * Any thread: the models do not change after worker_new. */
+int	worker_model(const struct worker *w, int i, struct worker_model *m /* OUT */);
+/* worker_drafting - 1 and the study UID being drafted (buf) and since
+ * when (*since, ms), or 0 when idle.  Any thread. */
+int	worker_drafting(struct worker *w, char *buf, size_t bufsz,
+	    int64_t *since /* OUT */);
 
 /* worker_default_model - the shipped model's files under dir (static buffers). */
 void	worker_default_model(const char *dir, const char **model,

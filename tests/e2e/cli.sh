@@ -7,7 +7,7 @@
 # database and with models/convert/gguf.py.
 . "$(dirname "$0")/lib.sh"
 
-tap_plan 28
+tap_plan 29
 need "$RADSCRIBED" "$RADSCRIBE" "$ORTHANC" storescu echoscu dcmdump dsrdump xmllint sqlite3
 need_pydicom
 M=$top_srcdir/models
@@ -92,6 +92,24 @@ if grep -qF "$sop1" <<<"$out" && grep -qF "Findings:   $F1" <<<"$out" && grep -q
     tap_ok "show: instances, report text and delivery for people"
 else
     tap_fail "show: instances, report text and delivery for people" "$out"
+fi
+# The views chosen: the study's frontal.dcm and lateral.dcm, by what the
+# test made, not by the classifier; timings whole and per section.
+got=$("$PY" - "$T/show.json" "$sop1" "$(sop_uid "$T/s1/lateral.dcm")" \
+    "$(dcm_attr "$T/s1/frontal.dcm" ViewPosition)" "$(dcm_attr "$T/s1/lateral.dcm" ViewPosition)" <<'EOF'
+import json, sys
+j = json.load(open(sys.argv[1])); fs, ls, fv, lv = sys.argv[2:]
+r = j["reports"][0]
+ok = [(v["kind"], v["sop_instance_uid"], v["view_position"]) for v in r["views"]] == [("frontal", fs, fv), ("lateral", ls, lv)]
+ok = ok and r["findings_ms"] > 0 and r["impression_ms"] > 0 and r["draft_ms"] >= r["findings_ms"] + r["impression_ms"]
+print(ok)
+EOF
+)
+if [ "$got" = True ] && grep -q "^  views     frontal.* $sop1; lateral" <<<"$out" &&
+   grep -q "^  Drafted in [0-9]* ms (findings [0-9]* ms, impression [0-9]* ms)" <<<"$out"; then
+    tap_ok "show: the frontal and lateral views the report was drafted from, and its timings"
+else
+    tap_fail "show: the frontal and lateral views the report was drafted from, and its timings" "$got" "$out"
 fi
 jid=$(sql "SELECT j.id FROM jobs j JOIN studies s ON s.id = j.study_id WHERE s.study_uid = '2.25.1';")
 got=$(rs show "$jid" --json | dbq '(j["study_uid"], [(x["state"], x["last_error"]) for x in j["jobs"]], j["reports"])')

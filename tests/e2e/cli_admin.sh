@@ -6,7 +6,7 @@
 # in their JSON and in the audit table, with their refusals.
 . "$(dirname "$0")/lib.sh"
 
-tap_plan 19
+tap_plan 21
 need "$RADSCRIBED" "$RADSCRIBE" sqlite3 echoscu
 
 # state UID STAGE: the job's state
@@ -101,16 +101,19 @@ else
     tap_fail "retry of an INCOMING job: exit 1, says from which state" "rc=$rc" "$err"
 fi
 
-# 5-7: hold, release, cancel
+# 5-8: hold, release, cancel
 a=$(rs hold 2.25.103 --json | dbq 'j[0]["from"] + ">" + j[0]["to"]')/$(state 2.25.103 infer)
 b=$(rs release 2.25.103 --json | dbq 'j[0]["from"] + ">" + j[0]["to"]')/$(state 2.25.103 infer)
 tap_is "hold then release: INCOMING -> HOLD -> INCOMING" "$a $b" "INCOMING>HOLD/HOLD HOLD>INCOMING/INCOMING"
 rs hold 2.25.103 > /dev/null
-out=$(rs cancel 2.25.103 --stage infer)
+err=$(rs cancel 2.25.103 --stage infer 2>&1 </dev/null); a=$?
+tap_is "cancel without --yes, not on a terminal: exit 2, the job stays on HOLD" \
+    "$a/$(state 2.25.103 infer)/$(grep -c -- "add --yes" <<<"$err")" "2/HOLD/1"
+out=$(rs cancel 2.25.103 --stage infer --yes)
 tap_is "cancel: HOLD -> FAILED, last_error says the admin did it" \
     "$out/$(sql "SELECT state, last_error FROM jobs WHERE id = $(jobid 2.25.103 infer);")" \
     "J$(jobid 2.25.103 infer): study=2.25.103 stage=infer HOLD->FAILED/FAILED|cancelled by admin"
-err=$(rs cancel 2.25.104 2>&1 >/dev/null); a=$?
+err=$(rs cancel 2.25.104 --yes 2>&1 >/dev/null); a=$?
 rs hold "$(jobid 2.25.104 infer)" > /dev/null 2>&1; b=$?
 rs release 2.25.105 > /dev/null 2>&1; c=$?
 if [ "$a/$b/$c" = 1/1/1 ] && grep -q "ACTIVE" <<<"$err" && [ "$(state 2.25.104 infer)" = ACTIVE ]; then
@@ -119,15 +122,15 @@ else
     tap_fail "cancel of an ACTIVE job, hold of ACTIVE, release of DONE: exit 1, unchanged" "$a/$b/$c" "$err"
 fi
 
-# 8: unknown ids and usage
+# 9: unknown ids and usage
 rs retry 9.9.9.9 > /dev/null 2>&1; a=$?
-rs cancel 99999 > /dev/null 2>&1; b=$?
+rs cancel 99999 --yes > /dev/null 2>&1; b=$?
 rs resend 9.9.9.9 > /dev/null 2>&1; c=$?
 rs retry 2.25.101 --stage bogus > /dev/null 2>&1; d=$?
 rs hold > /dev/null 2>&1; e=$?
 tap_is "unknown study or job exits 3, bad arguments exit 2" "$a/$b/$c/$d/$e" "3/3/3/2/2"
 
-# 9-11: redraft and resend
+# 10-12: redraft and resend
 before=$(state 2.25.105 send)
 got=$(rs redraft 2.25.105 --json | dbq '[(x["stage"], x["from"], x["to"]) for x in j]')/$(state 2.25.105 infer)/$(state 2.25.105 send)
 tap_is "redraft: the infer job DONE -> INCOMING, send job untouched" "$got" "[('infer', 'DONE', 'INCOMING')]/INCOMING/$before"
@@ -147,13 +150,20 @@ got=$(sql "SELECT detail FROM events WHERE kind = 'admin' ORDER BY id;" | awk '{
 tap_is "every change is in events (kind admin)" "$got" \
     "retry J$J101 FAILED->INCOMING;retry J$J102 DEFERRED->INCOMING;hold J$(jobid 2.25.103 infer) INCOMING->HOLD;release J$(jobid 2.25.103 infer) HOLD->INCOMING;hold J$(jobid 2.25.103 infer) INCOMING->HOLD;cancel J$(jobid 2.25.103 infer) HOLD->FAILED;redraft J$(jobid 2.25.105 infer) DONE->INCOMING;resend J$(jobid 2.25.105 send) DONE->INCOMING;resend J$(jobid 2.25.105 send) INCOMING->INCOMING;"
 
-# 14-19: purge
+# 15-21: purge
 snap=$(snapshot)
-err=$(rs purge --older-than 1d 2>&1); a=$?
+err=$(rs purge --older-than 1d 2>&1 </dev/null); a=$?
 if [ $a = 2 ] && grep -q -- "--yes" <<<"$err" && [ "$(snapshot)" = "$snap" ]; then
     tap_ok "purge without --yes: exit 2, nothing changed"
 else
     tap_fail "purge without --yes: exit 2, nothing changed" "rc=$a" "$err"
+fi
+# On a terminal it asks; anything but y leaves everything as it was.
+out=$(printf 'n\n' | script -qec "$RADSCRIBE -f $CONF purge --older-than 1d" /dev/null 2>&1); a=$?
+if [ $a = 2 ] && grep -q "\[y/N\]" <<<"$out" && [ "$(snapshot)" = "$snap" ]; then
+    tap_ok "purge on a terminal asks [y/N]; n: exit 2, nothing changed"
+else
+    tap_fail "purge on a terminal asks [y/N]; n: exit 2, nothing changed" "rc=$a" "$out"
 fi
 got=$(rs purge --older-than 1d --dry-run --json 2>"$T/dry.err" | dbq '[(x["study_uid"], x["instances"], x["reports"], x["files"], x["purged"]) for x in j]')
 if [ "$got" = "[('2.25.106', 1, 1, 2, False)]" ] && [ "$(snapshot)" = "$snap" ] &&

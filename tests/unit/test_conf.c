@@ -161,6 +161,41 @@ test_bad(void **state)
 	expect_error("allow = AAAAAAAAAAAAAAAAAAAAA\n", 1, "not an AE title");
 	expect_error("spool_dir =\n", 1, "empty value");
 	expect_error("accept_sop_class = 1.2 3.4\n", 1, "one UID or name");
+	expect_error("findings_prompt = a\\tb\n", 1, "a backslash is");
+	expect_error("prompt_layout = USER: {prompt} ASSISTANT:\n", 1,
+	    "has no <image>");
+}
+
+/* Prompts: \n is a newline, \\ a backslash; printed back escaped. */
+static void
+test_text_escapes(void **state)
+{
+	struct conf c, d;
+	char err[512], *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	(void)state;
+	write_conf("prompt_layout = USER: <image>\\n{prompt} ASSISTANT:\n"
+	    "impression_prompt = one\\\\two\n"
+	    "control_socket = /run/x\\n.sock\n");
+	assert_int_equal(conf_load(path, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.prompt_layout, "USER: <image>\n{prompt} ASSISTANT:");
+	assert_string_equal(c.impression.prompt, "one\\two");
+	assert_null(c.findings.prompt);
+	/* other strings are taken as written */
+	assert_string_equal(c.control_socket, "/run/x\\n.sock");
+	fp = open_memstream(&buf, &len);
+	conf_print(&c, fp);
+	fclose(fp);
+	assert_non_null(strstr(buf, "prompt_layout = USER: <image>\\n{prompt} ASSISTANT:\n"));
+	write_conf(buf);
+	assert_int_equal(conf_load(path, &d, err, sizeof(err)), 0);
+	assert_string_equal(d.prompt_layout, c.prompt_layout);
+	assert_string_equal(d.impression.prompt, c.impression.prompt);
+	free(buf);
+	conf_fini(&c);
+	conf_fini(&d);
 }
 
 static void
@@ -213,6 +248,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_print_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_text_escapes, setup, teardown),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_documented),
 	};
