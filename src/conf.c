@@ -508,6 +508,11 @@ conf_print(const struct conf *c, FILE *fp)
 		case T_TEXT: {
 			const char *v = *(char *const *)((const char *)c + k->off);
 
+			if (v == NULL && k->off == OFF(control_socket)) {
+				fprintf(fp, "# %s: not set, so %s/control.sock\n",
+				    k->name, c->spool_dir);
+				break;
+			}
 			if (v == NULL) {
 				fprintf(fp, "# %s: not set\n", k->name);
 				break;

@@ -233,9 +233,29 @@ test_documented(void **state)
 	fclose(fp);
 	assert_true(conf_key_count() > 10);
 	for (size_t i = 0; i < conf_key_count(); i++) {
-		snprintf(item, sizeof(item), ".It Cm %s", conf_key_name(i));
-		if (strstr(text, item) == NULL)
+		char *at, *end, save;
+
+		snprintf(item, sizeof(item), ".It Cm %s Ns", conf_key_name(i));
+		if ((at = strstr(text, item)) == NULL)
 			fail_msg("%s does not document key %s", man, conf_key_name(i));
+		/* Its entry: up to the next item with text of its own (keys
+		 * documented together share one), or the list's end. */
+		end = at;
+		do {
+			end = strchr(end + 1, '\n');
+		} while (end != NULL && strncmp(end + 1, ".It Cm ", 7) == 0);
+		while (end != NULL && strncmp(end + 1, ".It ", 4) != 0 &&
+		    strncmp(end + 1, ".El", 3) != 0)
+			end = strchr(end + 1, '\n');
+		if (end == NULL)
+			fail_msg("%s: the entry of %s does not end", man, conf_key_name(i));
+		save = *end;
+		*end = '\0';
+		if (strstr(at, "default") == NULL && strstr(at, "Default") == NULL)
+			fail_msg("%s: key %s has no default stated", man, conf_key_name(i));
+		if (strstr(at, ".Dl ") == NULL && strstr(at, ".Bd ") == NULL)
+			fail_msg("%s: key %s has no example", man, conf_key_name(i));
+		*end = save;
 	}
 	free(text);
 }
