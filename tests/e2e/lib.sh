@@ -415,6 +415,19 @@ acked_files() {
 nacked() { acked_files "$1" | wc -l; }
 
 # sop_uid FILE
+# late_instance SRC DEST: SRC again with a new SOP Instance UID and
+# Instance Number 9: a late instance of the same study and series.
+late_instance() {
+    "$PY" - "$1" "$2" <<'PYEOF'
+import sys, pydicom
+from pydicom.uid import generate_uid
+ds = pydicom.dcmread(sys.argv[1])
+ds.SOPInstanceUID = generate_uid()
+ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+ds.InstanceNumber = 9
+ds.save_as(sys.argv[2])
+PYEOF
+}
 sop_uid() { dcm_attr "$1" SOPInstanceUID; }
 study_uid() { dcm_attr "$1" StudyInstanceUID; }
 

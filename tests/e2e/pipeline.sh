@@ -117,15 +117,7 @@ tap_is "... exactly once: one report, one copy in the archive" \
     "$(sql "SELECT count(*) FROM reports r JOIN studies s ON s.id = r.study_id WHERE s.study_uid = '$U3';")/$(n_sr "$U3")" "1/1"
 
 # 10-11: a late instance: a new draft that names the first one
-"$PY" - "$T/s1/frontal.dcm" "$T/late.dcm" <<'PYEOF'
-import sys, pydicom
-from pydicom.uid import generate_uid
-ds = pydicom.dcmread(sys.argv[1])
-ds.SOPInstanceUID = generate_uid()
-ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-ds.InstanceNumber = 9
-ds.save_as(sys.argv[2])
-PYEOF
+late_instance "$T/s1/frontal.dcm" "$T/late.dcm"
 storescu -aec "$AE" "$HOST" "$PORT" "$T/late.dcm" > "$T/late.log" 2>&1
 if wait_until 120 at_least 2 n_sr "$U1"; then
     tap_ok "a late instance: a second SR in the archive"

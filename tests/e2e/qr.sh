@@ -92,15 +92,7 @@ else
         "reports: $(sql "SELECT count(*) FROM reports;"), indexed: $(n_index)"
 fi
 # 2: a late instance in study 1 makes a second report there
-"$PY" - "$T/s1/frontal.dcm" "$T/late.dcm" <<'PYEOF'
-import sys, pydicom
-from pydicom.uid import generate_uid
-ds = pydicom.dcmread(sys.argv[1])
-ds.SOPInstanceUID = generate_uid()
-ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-ds.InstanceNumber = 9
-ds.save_as(sys.argv[2])
-PYEOF
+late_instance "$T/s1/frontal.dcm" "$T/late.dcm"
 storescu -aet STORESCU -aec "$AE" "$HOST" "$PORT" "$T/late.dcm" > "$T/late.log" 2>&1
 if wait_until 300 at_least 4 n_index; then
     tap_ok "a late instance: a second report in study 1, indexed"

@@ -112,28 +112,43 @@ test_defaults(void **state)
 	conf_fini(&c);
 }
 
+/*
+ * reprint - print c, check the text holds want (if not NULL), and load
+ * that text as a file into *d (OUT): a printed configuration must itself
+ * be valid.
+ */
 static void
-test_print_roundtrip(void **state)
+reprint(const struct conf *c, const char *want, struct conf *d)
 {
-	struct conf c, d;
 	char err[512], *buf = NULL;
 	size_t len = 0;
 	FILE *fp;
 
+	assert_non_null(fp = open_memstream(&buf, &len));
+	conf_print(c, fp);
+	assert_int_equal(fclose(fp), 0);
+	if (want != NULL && strstr(buf, want) == NULL)
+		fail_msg("printed configuration lacks \"%s\"", want);
+	write_conf(buf);
+	if (conf_load(path, d, err, sizeof(err)) == -1)
+		fail_msg("printed configuration does not load: %s", err);
+	free(buf);
+}
+
+static void
+test_print_roundtrip(void **state)
+{
+	struct conf c, d;
+	char err[512];
+
 	(void)state;
 	write_conf("ae_title = X\nallow = A 127.0.0.1\nsettle_time = 7\n");
 	assert_int_equal(conf_load(path, &c, err, sizeof(err)), 0);
-	fp = open_memstream(&buf, &len);
-	conf_print(&c, fp);
-	fclose(fp);
-	/* The printed configuration is itself a valid file with the same values. */
-	write_conf(buf);
-	assert_int_equal(conf_load(path, &d, err, sizeof(err)), 0);
+	reprint(&c, NULL, &d);
 	assert_string_equal(d.ae_title, "X");
 	assert_int_equal(d.settle_time, 7);
 	assert_int_equal(d.nallow, 1);
 	assert_string_equal(d.allow[0].host, "127.0.0.1");
-	free(buf);
 	conf_fini(&c);
 	conf_fini(&d);
 }
@@ -171,9 +186,7 @@ static void
 test_text_escapes(void **state)
 {
 	struct conf c, d;
-	char err[512], *buf = NULL;
-	size_t len = 0;
-	FILE *fp;
+	char err[512];
 
 	(void)state;
 	write_conf("prompt_layout = USER: <image>\\n{prompt} ASSISTANT:\n"
@@ -185,15 +198,9 @@ test_text_escapes(void **state)
 	assert_null(c.findings.prompt);
 	/* other strings are taken as written */
 	assert_string_equal(c.control_socket, "/run/x\\n.sock");
-	fp = open_memstream(&buf, &len);
-	conf_print(&c, fp);
-	fclose(fp);
-	assert_non_null(strstr(buf, "prompt_layout = USER: <image>\\n{prompt} ASSISTANT:\n"));
-	write_conf(buf);
-	assert_int_equal(conf_load(path, &d, err, sizeof(err)), 0);
+	reprint(&c, "prompt_layout = USER: <image>\\n{prompt} ASSISTANT:\n", &d);
 	assert_string_equal(d.prompt_layout, c.prompt_layout);
 	assert_string_equal(d.impression.prompt, c.impression.prompt);
-	free(buf);
 	conf_fini(&c);
 	conf_fini(&d);
 }

@@ -30,19 +30,15 @@
 #define SERIES_NUMBER	T(0x0020, 0x0011)
 #define SOP_UID		T(0x0008, 0x0018)
 
-struct fx {
-	char		 dir[256];
-	struct db	*db;
-};
 
 static int
 setup(void **state)
 {
-	static struct fx fx;
+	struct util_fx *fx;
 
-	snprintf(fx.dir, sizeof(fx.dir), "%s", util_tmpdir());
-	fx.db = util_db(fx.dir);
-	assert_int_equal(util_exec(fx.db,
+	util_fx_setup(state);
+	fx = *state;
+	assert_int_equal(util_exec(fx->db,
 	    "INSERT INTO studies (id, study_uid, first_received_at, last_received_at)"
 	    " VALUES (1, '1.1', 0, 0), (2, '1.2', 0, 0);"
 	    "INSERT INTO reports (id, study_id, sop_instance_uid, series_uid,"
@@ -70,19 +66,9 @@ setup(void **state)
 	    " '1.2.840.10008.1.2.4.50', 'Roe^Richard', 'P2', '1.2', '20250301', '6.1',"
 	    " 'DX', '7.1', '1.2.840.10008.5.1.4.1.1.1.1');"),
 	    0);
-	*state = &fx;
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fx *fx = *state;
-
-	db_close(fx->db);
-	util_rmrf(fx->dir);
-	return 0;
-}
 
 /*
  * find - a STUDY level query (Study Root) with one matching key and the
@@ -90,7 +76,7 @@ teardown(void **state)
  * "rc=N" when it failed.
  */
 static const char *
-findi(struct fx *fx, int images, enum dcm_qr_level level, uint32_t tag,
+findi(struct util_fx *fx, int images, enum dcm_qr_level level, uint32_t tag,
     const char *value)
 {
 	static char out[256];
@@ -120,7 +106,7 @@ findi(struct fx *fx, int images, enum dcm_qr_level level, uint32_t tag,
 
 /* find - as findi, over the reports only (query_images = no). */
 static const char *
-find(struct fx *fx, enum dcm_qr_level level, uint32_t tag, const char *value)
+find(struct util_fx *fx, enum dcm_qr_level level, uint32_t tag, const char *value)
 {
 	return findi(fx, 0, level, tag, value);
 }
@@ -128,7 +114,7 @@ find(struct fx *fx, enum dcm_qr_level level, uint32_t tag, const char *value)
 static void
 test_ranges(void **state)
 {
-	struct fx *fx = *state;
+	struct util_fx *fx = *state;
 
 	assert_string_equal(find(fx, DCM_QR_STUDY, STUDY_DATE, "20240115"), "1.1");
 	assert_string_equal(find(fx, DCM_QR_STUDY, STUDY_DATE, "20240101-20251231"), "1.1 1.2");
@@ -148,7 +134,7 @@ test_ranges(void **state)
 static void
 test_text(void **state)
 {
-	struct fx *fx = *state;
+	struct util_fx *fx = *state;
 
 	/* PN without regard to ASCII case; other text exactly */
 	assert_string_equal(find(fx, DCM_QR_STUDY, PATIENT_NAME, "doe*"), "1.1");
@@ -166,7 +152,7 @@ test_text(void **state)
 static void
 test_uids_and_levels(void **state)
 {
-	struct fx *fx = *state;
+	struct util_fx *fx = *state;
 
 	assert_string_equal(find(fx, DCM_QR_STUDY, STUDY_UID, "1.2\\1.1"), "1.1 1.2");
 	assert_string_equal(find(fx, DCM_QR_STUDY, STUDY_UID, "1.2"), "1.2");
@@ -178,7 +164,7 @@ test_uids_and_levels(void **state)
 static void
 test_bad_values(void **state)
 {
-	struct fx *fx = *state;
+	struct util_fx *fx = *state;
 	char want[16];
 
 	snprintf(want, sizeof(want), "rc=%d", (int)DCM_QR_CANNOT_PROCESS);
@@ -193,7 +179,7 @@ test_bad_values(void **state)
 static void
 test_returned(void **state)
 {
-	struct fx *fx = *state;
+	struct util_fx *fx = *state;
 	struct dcm_qr_key keys[4] = {
 		{ STUDY_UID, "1.1", 0 },
 		{ N_STUDY_INST, "", 0 },
@@ -217,7 +203,7 @@ test_returned(void **state)
 static void
 test_retrieve(void **state)
 {
-	struct fx *fx = *state;
+	struct util_fx *fx = *state;
 	struct dcm_qr_key keys[2] = {
 		{ STUDY_UID, "1.2\\1.1", 0 },
 		{ PATIENT_NAME, "nobody", 0 },		/* not a unique key: ignored */
@@ -254,7 +240,7 @@ test_retrieve(void **state)
 static void
 test_images(void **state)
 {
-	struct fx *fx = *state;
+	struct util_fx *fx = *state;
 	struct dcm_qr_key keys[1] = { { STUDY_UID, "1.2", 0 } };
 	struct dcm_qr_query q = { DCM_QR_STUDY_ROOT, DCM_QR_STUDY, keys, 1 };
 	struct dcm_qr_file *f;
@@ -276,13 +262,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_ranges, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_text, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_uids_and_levels, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_returned, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_retrieve, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_images, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ranges, setup, util_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_text, setup, util_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_uids_and_levels, setup, util_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_values, setup, util_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_returned, setup, util_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_retrieve, setup, util_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_images, setup, util_fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

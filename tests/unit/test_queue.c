@@ -12,32 +12,14 @@
 #include "queue.h"
 #include "util.h"
 
-struct fx {
-	char		 dir[256];
-	struct db	*db;
-};
 
 static int
 setup(void **state)
 {
-	static struct fx fx;
-
-	snprintf(fx.dir, sizeof(fx.dir), "%s", util_tmpdir());
-	fx.db = util_db(fx.dir);
 	mock_clock_set(1000000);
-	*state = &fx;
-	return 0;
+	return util_fx_setup(state);
 }
 
-static int
-teardown(void **state)
-{
-	struct fx *fx = *state;
-
-	db_close(fx->db);
-	util_rmrf(fx->dir);
-	return 0;
-}
 
 static int64_t
 add_study(struct db *db, const char *uid)
@@ -72,7 +54,7 @@ state_of(struct db *db, int64_t id)
 static void
 test_cas(void **state)
 {
-	struct fx *fx = *state;
+	struct util_fx *fx = *state;
 	int64_t id = new_job(fx->db, "1.2.3");
 
 	assert_int_equal(state_of(fx->db, id), QUEUE_INCOMING);
@@ -95,7 +77,7 @@ test_cas(void **state)
 static void
 test_illegal(void **state)
 {
-	struct fx *fx = *state;
+	struct util_fx *fx = *state;
 	int64_t id = new_job(fx->db, "1.2.4");
 
 	/* INCOMING -> DONE skips ACTIVE: refused, row untouched. */
@@ -114,7 +96,7 @@ test_illegal(void **state)
 static void
 test_one_job_per_stage(void **state)
 {
-	struct fx *fx = *state;
+	struct util_fx *fx = *state;
 	int64_t study = add_study(fx->db, "1.2.5");
 
 	assert_int_equal(queue_create(fx->db, study, QUEUE_INFER, NULL), QUEUE_OK);
@@ -126,7 +108,7 @@ test_one_job_per_stage(void **state)
 static void
 test_claim_order_and_defer(void **state)
 {
-	struct fx *fx = *state;
+	struct util_fx *fx = *state;
 	struct queue_job j;
 	int64_t a, b;
 
@@ -166,7 +148,7 @@ test_backoff(void **state)
 static void
 test_recover(void **state)
 {
-	struct fx *fx = *state;
+	struct util_fx *fx = *state;
 	struct queue_job j;
 	int64_t a = new_job(fx->db, "2.1"), b = new_job(fx->db, "2.2");
 
@@ -202,12 +184,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_cas, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_illegal, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_one_job_per_stage, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_claim_order_and_defer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cas, setup, util_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_illegal, setup, util_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_one_job_per_stage, setup, util_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_claim_order_and_defer, setup, util_fx_teardown),
 		cmocka_unit_test(test_backoff),
-		cmocka_unit_test_setup_teardown(test_recover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover, setup, util_fx_teardown),
 		cmocka_unit_test(test_names),
 	};
 

@@ -13,31 +13,8 @@
 #include "settle.h"
 #include "util.h"
 
-struct fx {
-	char		 dir[256];
-	struct db	*db;
-};
 
-static int
-setup(void **state)
-{
-	static struct fx fx;
 
-	snprintf(fx.dir, sizeof(fx.dir), "%s", util_tmpdir());
-	fx.db = util_db(fx.dir);
-	*state = &fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *fx = *state;
-
-	db_close(fx->db);
-	util_rmrf(fx->dir);
-	return 0;
-}
 
 /* arrive - index one instance of study at time t (ms). */
 static void
@@ -66,7 +43,7 @@ jobs(struct db *db)
 static void
 test_settles_per_study(void **state)
 {
-	struct fx *fx = *state;
+	struct util_fx *fx = *state;
 
 	arrive(fx->db, 0, "1.1", "1.1.1", NULL);
 	arrive(fx->db, 20000, "1.1", "1.1.2", NULL);	/* restarts 1.1's clock */
@@ -92,7 +69,7 @@ test_settles_per_study(void **state)
 static void
 test_zero_settle(void **state)
 {
-	struct fx *fx = *state;
+	struct util_fx *fx = *state;
 
 	arrive(fx->db, 100, "3.1", "3.1.1", NULL);
 	assert_int_equal(settle_run(fx->db, 0), 1);
@@ -101,7 +78,7 @@ test_zero_settle(void **state)
 static void
 test_late_instance_flags_redraft(void **state)
 {
-	struct fx *fx = *state;
+	struct util_fx *fx = *state;
 	int is_new;
 
 	arrive(fx->db, 0, "4.1", "4.1.1", &is_new);
@@ -127,7 +104,7 @@ test_late_instance_flags_redraft(void **state)
 static void
 test_redraft_requeues_finished_job(void **state)
 {
-	struct fx *fx = *state;
+	struct util_fx *fx = *state;
 
 	arrive(fx->db, 0, "5.1", "5.1.1", NULL);
 	mock_clock_set(30000);
@@ -155,10 +132,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_settles_per_study, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_zero_settle, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_late_instance_flags_redraft, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_redraft_requeues_finished_job, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_settles_per_study, util_fx_setup, util_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_zero_settle, util_fx_setup, util_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_late_instance_flags_redraft, util_fx_setup, util_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_redraft_requeues_finished_job, util_fx_setup, util_fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("settle", tests, NULL, NULL);

@@ -74,3 +74,24 @@ util_write(const char *path, const char *content)
 	fputs(content, fp);
 	return fclose(fp) == 0 ? 0 : -1;
 }
+
+int
+util_fx_setup(void **state)
+{
+	static struct util_fx fx;
+
+	snprintf(fx.dir, sizeof(fx.dir), "%s", util_tmpdir());
+	fx.db = util_db(fx.dir);
+	*state = &fx;
+	return 0;
+}
+
+int
+util_fx_teardown(void **state)
+{
+	struct util_fx *fx = *state;
+
+	db_close(fx->db);
+	util_rmrf(fx->dir);
+	return 0;
+}

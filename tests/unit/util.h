@@ -19,6 +19,16 @@ int	util_exec(struct db *db, const char *sql);
 /* util_write - a file with the given content; 0/-1. */
 int	util_write(const char *path, const char *content);
 
+/* A temp directory with a migrated database: the usual cmocka fixture. */
+struct util_fx {
+	char		 dir[256];
+	struct db	*db;
+};
+/* util_fx_setup - *state = a static util_fx, made afresh; 0. */
+int	util_fx_setup(void **state);
+/* util_fx_teardown - closes the database, removes the directory; 0. */
+int	util_fx_teardown(void **state);
+
 /* mock_clock_set - what clock_now_ms() returns (tests/unit/mock_clock.c). */
 void	mock_clock_set(int64_t ms);
 
