@@ -135,7 +135,7 @@ cli_infer(int argc, char *argv[])
 		return usage();
 	if (verbose)
 		fprintf(stderr, "OpenBLAS kernels: %s\n", blas_corename());
-	dcm_codecs_init();
+	dcm_codecs_init(cfg.threads);
 	for (int i = optind; i < argc; i++)
 		if ((views[nviews++] = cli_read_view(argv[i], err, sizeof(err))) == NULL) {
 			nviews--;

@@ -207,7 +207,7 @@ model_test(int argc, char *argv[])
 			return cli_error("model test: no sample image at %s; give "
 			    "an IMAGE", files[0]);
 	}
-	dcm_codecs_init();
+	dcm_codecs_init(pc.threads);
 	for (int i = 0; i < nfiles; i++)
 		if ((views[nviews] = cli_read_view(files[i], err, sizeof(err))) == NULL) {
 			cli_error("model test: %s", err);

@@ -659,6 +659,9 @@ main(int argc, char *argv[])
 		printf("# storage SOP classes accepted:\n");
 		for (const char **u = app.sop_classes; *u; u++)
 			printf("#   %s %s\n", *u, dcm_sop_class_name(*u));
+		printf("# transfer syntaxes accepted for storage:\n");
+		for (const char *const *t = dcm_store_syntaxes(); *t; t++)
+			printf("#   %s %s\n", *t, dcm_xfer_name(*t));
 		return 0;
 	}
 
@@ -670,6 +673,12 @@ main(int argc, char *argv[])
 	    "radscribed)" : "");
 	if (dcm_init(err, sizeof(err)) == -1)
 		fatal("%s", err);
+	/* Decoders before any thread; a syntax we accept but cannot read
+	 * would store studies that can never draft. */
+	dcm_codecs_init(app.conf.threads);
+	if ((left = dcm_codecs_check(err, sizeof(err))) == -1)
+		fatal("codec self-check failed: %s", err);
+	log_info("codec self-check: %d transfer syntaxes decoded", left);
 	if ((app.sp = spool_open(app.conf.spool_dir, err, sizeof(err))) == NULL)
 		fatal("%s", err);
 	/* Before recovery: a second daemon on this spool must stop here. */

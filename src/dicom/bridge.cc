@@ -9,6 +9,7 @@
 #include "dcmtk/dcmdata/dcfilefo.h"
 #include "dcmtk/dcmdata/dcdeftag.h"
 #include "dcmtk/dcmdata/dcuid.h"
+#include "dcmtk/dcmdata/dcxfer.h"
 #include "dcmtk/dcmnet/dul.h"
 #include "dcmtk/oflog/oflog.h"
 #include "dcmtk/oflog/spi/logevent.h"
@@ -115,6 +116,14 @@ dcm_sop_class_name(const char *uid)
 	const char *name = dcmFindNameOfUID(uid);
 
 	return name ? name : uid;
+}
+
+extern "C" const char *
+dcm_xfer_name(const char *uid)
+{
+	DcmXfer x(uid);
+
+	return x.getXfer() == EXS_Unknown ? uid : x.getXferName();
 }
 
 /* copy_uid - element value into a fixed buffer; -1 if absent or too long. */

@@ -13,6 +13,14 @@ class DcmTagKey;
 int	bridge_load_header(DcmFileFormat &ff, const char *path, char *err,
 	    size_t errsz);
 
+/*
+ * bridge_grey - the first frame of ff as 8-bit grey (pixels.cc), decoding
+ * compressed pixel data first.  *px (OUT) is malloc'd, freed by the caller
+ * with free().  0, or -1 with err set (no path in it).
+ */
+int	bridge_grey(DcmFileFormat &ff, unsigned char **px, int *w, int *h,
+	    char *err, size_t errsz);
+
 /* bridge_get_uid - a UID element into out; -1 if absent, empty or too long. */
 int	bridge_get_uid(DcmItem *item, const DcmTagKey &tag, char *out, size_t outsz);
 

@@ -25,6 +25,8 @@ int	dcm_init(char *err, size_t errsz);
  * The string is static.
  */
 const char *dcm_sop_class_uid(const char *name_or_uid);
+/* dcm_xfer_name - DCMTK's name of a transfer syntax UID (static), or the UID. */
+const char *dcm_xfer_name(const char *uid);
 /* dcm_sop_class_name - a readable name for a UID (static), or the UID. */
 const char *dcm_sop_class_name(const char *uid);
 /* dcm_default_sop_classes - NULL-terminated static list: CR, DX x2, SC. */
@@ -59,8 +61,29 @@ struct dcm_image_info {
 int	dcm_image_info(const char *path, struct dcm_image_info *info /* OUT */,
 	    char *err, size_t errsz);
 
-/* dcm_codecs_init - register the JPEG, JPEG-LS and RLE decoders (main, once). */
-void	dcm_codecs_init(void);
+/*
+ * dcm_store_syntaxes - the transfer syntax UIDs radscribed accepts for
+ * storage, NULL-terminated, static.  Every one has a decoder.
+ */
+const char *const *dcm_store_syntaxes(void);
+/*
+ * dcm_codecs_init - register the decoders of every accepted syntax:
+ * DCMTK's JPEG, JPEG-LS and RLE, and OpenJPEG for JPEG 2000, which may
+ * use threads threads per image (<= 0: one).  Main thread, before any
+ * other thread exists; a second call does nothing.
+ */
+void	dcm_codecs_init(int threads);
+/* dcm_codecs_fini - deregister them again (tests); main thread. */
+void	dcm_codecs_fini(void);
+/*
+ * dcm_codecs_check - decode a built-in image (encoded by DCMTK's and
+ * GDCM's tools) in every accepted syntax through the worker's pixel path
+ * and compare it with what it should be: exact for lossless syntaxes,
+ * within 1/16 of the range for lossy ones.  Returns how many syntaxes
+ * passed, or -1 with the first failure in err.  Main thread, after
+ * dcm_codecs_init.
+ */
+int	dcm_codecs_check(char *err, size_t errsz);
 /*
  * dcm_read_grey - the first frame of a greyscale DICOM image as 8-bit grey:
  * Modality LUT, the first VOI window or min-max, MONOCHROME1 inverted as

@@ -76,18 +76,6 @@ struct dcm_scp {
 /* Connections still sending their A-ASSOCIATE-RQ, beyond max_associations. */
 #define SCP_PENDING_MAX	64
 
-/* What we accept for storage (PS3.5 A and 8); JPEG 2000 is not decoded yet. */
-static const char *const store_ts[] = {
-	UID_LittleEndianExplicitTransferSyntax,
-	UID_LittleEndianImplicitTransferSyntax,
-	UID_DeflatedExplicitVRLittleEndianTransferSyntax,
-	UID_JPEGProcess14SV1TransferSyntax,
-	UID_JPEGLSLosslessTransferSyntax,
-	UID_RLELosslessTransferSyntax,
-	UID_JPEGProcess1TransferSyntax,
-	UID_JPEGProcess2_4TransferSyntax,
-	UID_JPEGLSLossyTransferSyntax,
-};
 static const char *const echo_ts[] = {
 	UID_LittleEndianExplicitTransferSyntax,
 	UID_LittleEndianImplicitTransferSyntax,
@@ -526,8 +514,10 @@ negotiate(dcm_scp *scp, T_ASC_Association *as, enum dcm_verdict verdict)
 				role = ASC_SC_ROLE_SCUSCP;
 			else if (can_get)
 				role = ASC_SC_ROLE_SCP;
-			ts = store_ts;
-			nts = sizeof(store_ts) / sizeof(store_ts[0]);
+			/* codecs.cc: every syntax there has a decoder */
+			ts = dcm_store_syntaxes();
+			for (nts = 0; ts[nts] != NULL; nts++)
+				continue;
 		}
 		if (!known || !allowed) {
 			log_debug("context %d: %s not accepted (%s)",
