@@ -18,12 +18,14 @@
 
 
 enum conf_type { T_INT, T_STR, T_OPTSTR, T_TEXT, T_AET, T_LISTEN, T_LOGLEVEL, T_ALLOW,
-	T_SOPCLASS, T_ARCHIVE, T_REDRAFT, T_SRCLASS, T_ALLOWQ, T_MOVEDEST, T_YESNO };
+	T_SOPCLASS, T_ARCHIVE, T_REDRAFT, T_SRCLASS, T_ALLOWQ, T_MOVEDEST, T_YESNO,
+	T_BODYPART };
 
 /* T_OPTSTR and T_TEXT keys have this default: unset (NULL), yet not
  * repeatable.  T_TEXT (prompts) also reads \n as a newline, \\ as \. */
 static const char unset[] = "";
 static const char *const redraft_names[] = { "redraft", "ignore", NULL };
+static const char *const bodypart_names[] = { "draft", "refuse", NULL };
 static const char *const srclass_names[] = { "basic", "enhanced", "comprehensive", NULL };
 static const char *const yesno_names[] = { "no", "yes", NULL };
 
@@ -69,6 +71,7 @@ static const struct conf_key keys[] = {
 	{ "beams",		T_INT,	    "1",		1, 8,	  OFF(beams) },
 	{ "threads",		T_INT,	    "2",		1, 256,	  OFF(threads) },
 	{ "redraft",		T_REDRAFT,  "redraft",		0, 0,	  OFF(redraft) },
+	{ "unknown_body_part",	T_BODYPART, "draft",		0, 0,	  OFF(unknown_body_part) },
 	{ "sr_template",	T_OPTSTR,   unset,		0, 0,	  OFF(sr_template) },
 	{ "sr_sop_class",	T_SRCLASS,  "basic",		0, 0,	  OFF(sr_sop_class) },
 	{ "sr_series_number",	T_INT,	    "9901",		1, 2147483647, OFF(sr_series_number) },
@@ -212,9 +215,11 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
 		return 0;
 	case T_REDRAFT:
 	case T_SRCLASS:
-	case T_YESNO: {
+	case T_YESNO:
+	case T_BODYPART: {
 		const char *const *names = k->type == T_REDRAFT ? redraft_names :
-		    k->type == T_YESNO ? yesno_names : srclass_names;
+		    k->type == T_YESNO ? yesno_names :
+		    k->type == T_BODYPART ? bodypart_names : srclass_names;
 
 		for (int i = 0; names[i] != NULL; i++)
 			if (strcmp(v, names[i]) == 0) {
@@ -530,6 +535,10 @@ conf_print(const struct conf *c, FILE *fp)
 		}
 		case T_REDRAFT:
 			fprintf(fp, "%s = %s\n", k->name, redraft_names[c->redraft]);
+			break;
+		case T_BODYPART:
+			fprintf(fp, "%s = %s\n", k->name,
+			    bodypart_names[c->unknown_body_part]);
 			break;
 		case T_SRCLASS:
 			fprintf(fp, "%s = %s\n", k->name,

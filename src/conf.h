@@ -45,6 +45,8 @@ struct conf_dest {
 };
 
 enum conf_redraft { CONF_REDRAFT, CONF_IGNORE };
+/* a study whose images name no body part: draft it (with a note) or refuse */
+enum conf_body_part { CONF_BP_DRAFT, CONF_BP_REFUSE };
 enum conf_sr_class { CONF_SR_BASIC, CONF_SR_ENHANCED, CONF_SR_COMPREHENSIVE };
 
 /* Model settings of one report section; NULL strings: not set. */
@@ -93,6 +95,7 @@ struct conf {
 	int			 beams;
 	int			 threads;
 	enum conf_redraft	 redraft;
+	enum conf_body_part	 unknown_body_part;
 
 	/* the Structured Report */
 	char			*sr_template;	/* NULL: the installed one */

@@ -372,21 +372,70 @@ collapse(char *s)
 	*w = '\0';
 }
 
+/* has_child - parent has an element child called name. */
+static int
+has_child(xmlNodePtr parent, const char *name)
+{
+	for (xmlNodePtr n = parent->children; n != NULL; n = n->next)
+		if (n->type == XML_ELEMENT_NODE &&
+		    xmlStrcmp(n->name, (const xmlChar *)name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * get_text_item - a TEXT item: the concept in n's attributes, the text
+ * (whitespace collapsed, no control character) as its content; *text is
+ * the caller's.  -1 with x set.
+ */
+static int
+get_text_item(xmlNodePtr n, const char *name, struct sr_code *concept,
+    char **text, struct xerr *x)
+{
+	xmlChar *v;
+	char *s;
+	size_t len;
+
+	if (get_code(n, concept, x) == -1)
+		return -1;
+	if ((v = xmlNodeGetContent(n)) == NULL) {
+		xerr_set(x, x->file, line_of(n), "out of memory");
+		return -1;
+	}
+	s = xstrdup((const char *)v);
+	xmlFree(v);
+	collapse(s);
+	len = strlen(s);
+	if (len == 0 || len > DISCLAIMER_MAX) {
+		xerr_set(x, x->file, line_of(n), "<%s> text is empty "
+		    "or longer than %d bytes", name, DISCLAIMER_MAX);
+		free(s);
+		return -1;
+	}
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f) {
+			xerr_set(x, x->file, line_of(n), "<%s> text "
+			    "holds a control character", name);
+			free(s);
+			return -1;
+		}
+	*text = s;
+	return 0;
+}
+
 /* extract - fill t from a parsed template; -1 with x set. */
 static int
 extract(xmlDocPtr doc, struct sr_template *t, struct xerr *x)
 {
 	static const char *const top[] = { "title", "language", "findings",
-		"impression", "image-purpose", "disclaimer", "device",
-		"equipment-purpose", NULL };
+		"impression", "image-purpose", "disclaimer", "body-part-note",
+		"device", "equipment-purpose", NULL };
 	static const char *const section[] = { "heading", "item", NULL };
 	static const char *const version[] = { "version", NULL };
 	static const char *const manufacturer[] = { "manufacturer", NULL };
 	static const char *const none[] = { NULL };
 	xmlNodePtr root, n, sec;
 	xmlChar *v;
-	char *s;
-	size_t len;
 
 	if ((root = xmlDocGetRootElement(doc)) == NULL ||
 	    xmlStrcmp(root->name, (const xmlChar *)"sr-template") != 0) {
@@ -423,30 +472,19 @@ extract(xmlDocPtr doc, struct sr_template *t, struct xerr *x)
 		return -1;
 
 	if ((n = child(root, "disclaimer", x)) == NULL ||
-	    get_code(n, &t->disclaimer_concept, x) == -1)
+	    get_text_item(n, "disclaimer", &t->disclaimer_concept,
+	    &t->disclaimer, x) == -1)
 		return -1;
-	if ((v = xmlNodeGetContent(n)) == NULL) {
-		xerr_set(x, x->file, line_of(n), "out of memory");
-		return -1;
-	}
-	s = xstrdup((const char *)v);
-	xmlFree(v);
-	collapse(s);
-	len = strlen(s);
-	if (len == 0 || len > DISCLAIMER_MAX) {
-		xerr_set(x, x->file, line_of(n), "<disclaimer> text is empty "
-		    "or longer than %d bytes", DISCLAIMER_MAX);
-		free(s);
-		return -1;
-	}
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f) {
-			xerr_set(x, x->file, line_of(n), "<disclaimer> text "
-			    "holds a control character");
-			free(s);
+	/* optional: older templates lack it, and get the built-in text */
+	if (has_child(root, "body-part-note")) {
+		if ((n = child(root, "body-part-note", x)) == NULL ||
+		    get_text_item(n, "body-part-note", &t->body_part_concept,
+		    &t->body_part_note, x) == -1)
 			return -1;
-		}
-	t->disclaimer = s;
+	} else {
+		t->body_part_concept = t->disclaimer_concept;
+		t->body_part_note = xstrdup(SR_BODY_PART_NOTE);
+	}
 
 	if ((n = child(root, "device", x)) == NULL ||
 	    check_names(n, none, manufacturer, x) == -1)
@@ -509,6 +547,7 @@ sr_template_free(struct sr_template *t)
 	if (t == NULL)
 		return;
 	free(t->disclaimer);
+	free(t->body_part_note);
 	free(t->manufacturer);
 	free(t->path);
 	free(t);

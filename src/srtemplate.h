@@ -31,12 +31,20 @@ struct sr_template {
 	/* first TEXT of the Findings section; whitespace collapsed */
 	char		*disclaimer;		/* TEXT, e.g. "machine-generated draft ..." */
 	struct sr_code	 disclaimer_concept;	/* e.g. (121106, DCM, "Comment") */
+	/* TEXT after the disclaimer when no view said it shows the chest
+	 * (unknown_body_part = draft); SR_BODY_PART_NOTE when the template
+	 * has none */
+	char		*body_part_note;
+	struct sr_code	 body_part_concept;
 	char		*manufacturer;		/* of the device observer */
 	/* Purpose of Reference of the Contributing Equipment item, IHE AIR
 	 * (Newcode1, 99IHE, "Processing Algorithm") */
 	struct sr_code	 equipment_purpose;
 	char		*path;			/* the file it came from */
 };
+
+#define SR_BODY_PART_NOTE "The images did not state the body part examined; " \
+	"they were read as a chest radiograph."
 
 /*
  * sr_template_load - parse xml_path, validate it against rng_path, fill a

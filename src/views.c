@@ -72,8 +72,8 @@ views_kind_name(enum view_kind k)
 	    "unknown";
 }
 
-int
-views_is_chest(const struct dcm_image_info *in, char *why, size_t whysz)
+enum views_part
+views_body_part(const struct dcm_image_info *in, char *why, size_t whysz)
 {
 	const char *desc[3] = { in->series_description, in->study_description,
 	    in->protocol_name };
@@ -81,29 +81,48 @@ views_is_chest(const struct dcm_image_info *in, char *why, size_t whysz)
 	if (in->body_part[0] != '\0') {
 		for (int i = 0; chest_parts[i] != NULL; i++)
 			if (strstr(in->body_part, chest_parts[i]) != NULL)
-				return 1;
+				return VIEWS_PART_CHEST;
 		snprintf(why, whysz, "Body Part Examined is %s, not chest",
 		    in->body_part);
-		return 0;
+		return VIEWS_PART_OTHER;
 	}
 	for (int i = 0; i < 3; i++) {
 		if (any_word(desc[i], chest_parts))
-			return 1;
+			return VIEWS_PART_CHEST;
 		if (any_word(desc[i], other_parts)) {
 			snprintf(why, whysz, "description \"%s\" names another "
 			    "body part than the chest", desc[i]);
-			return 0;
+			return VIEWS_PART_OTHER;
 		}
 	}
-	return 1;	/* no body part anywhere: challenge conversions often lack it */
+	snprintf(why, whysz, "no Body Part Examined, and no description "
+	    "names the chest");
+	return VIEWS_PART_UNKNOWN;
+}
+
+int
+views_is_chest(const struct dcm_image_info *in, char *why, size_t whysz)
+{
+	return views_body_part(in, why, whysz) != VIEWS_PART_OTHER;
+}
+
+/* better - a is a better pick than b: a named chest first, then Instance Number. */
+static int
+better(const struct dcm_image_info *a, int a_unknown,
+    const struct dcm_image_info *b, int b_unknown)
+{
+	if (a_unknown != b_unknown)
+		return !a_unknown;
+	return a->instance_number < b->instance_number;
 }
 
 int
 views_select(const struct dcm_image_info *const *in, int n, int idx[2],
-    char *why, size_t whysz)
+    int *unknown, char *why, size_t whysz)
 {
-	int best[3] = { -1, -1, -1 }, images = 0, chest = 0;
-	char reason[256] = "";
+	int best[3] = { -1, -1, -1 }, bunk[3] = { 0, 0, 0 }, images = 0,
+	    chest = 0, named = 0;
+	char reason[256] = "", r2[256];
 
 	for (int i = 0; i < n; i++) {
 		enum view_kind k;
@@ -111,15 +130,23 @@ views_select(const struct dcm_image_info *const *in, int n, int idx[2],
 		if (in[i] == NULL || in[i]->rows == 0 || in[i]->columns == 0)
 			continue;
 		images++;
-		if (!views_is_chest(in[i], reason, sizeof(reason)))
+		enum views_part part = views_body_part(in[i], r2, sizeof(r2));
+		if (part == VIEWS_PART_OTHER) {
+			snprintf(reason, sizeof(reason), "%s", r2);
 			continue;
+		}
 		chest++;
+		named += part == VIEWS_PART_CHEST;
 		k = views_classify(in[i]);
-		/* The lowest Instance Number of each kind, then arrival order. */
-		if (best[k] == -1 ||
-		    in[i]->instance_number < in[best[k]]->instance_number)
+		/* Per kind: an image named chest, the lowest Instance Number,
+		 * then arrival order. */
+		if (best[k] == -1 || better(in[i], part == VIEWS_PART_UNKNOWN,
+		    in[best[k]], bunk[k])) {
 			best[k] = i;
+			bunk[k] = part == VIEWS_PART_UNKNOWN;
+		}
 	}
+	*unknown = named == 0;
 	if (images == 0) {
 		snprintf(why, whysz, "no image in the study");
 		return 0;

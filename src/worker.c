@@ -434,7 +434,7 @@ draft(struct worker *w, const struct queue_job *job, const char *study_uid,
 	size_t n = 0;
 	const struct dcm_image_info **infos = NULL;
 	struct image *views[2] = { NULL, NULL };
-	int idx[2], nv;
+	int idx[2], nv, unknown = 0;
 	char *text[NSECTIONS] = { NULL, NULL }, err[1024];
 	char sop[UID_MAX + 1], series[UID_MAX + 1], tmp[PATH_MAX], final[PATH_MAX];
 	const char **paths = NULL;
@@ -459,10 +459,21 @@ draft(struct worker *w, const struct queue_job *job, const char *study_uid,
 		else
 			log_warn("study=%s: %s", study_uid, err);
 	}
-	if ((nv = views_select(infos, (int)n, idx, why, whysz)) == 0) {
+	if ((nv = views_select(infos, (int)n, idx, &unknown, why, whysz)) == 0) {
 		rc = PERMANENT;
 		goto out;
 	}
+	/* Nothing names the body part: many CRs say nothing at all. */
+	if (unknown && c->unknown_body_part == CONF_BP_REFUSE) {
+		snprintf(why, whysz, "body part unknown: no Body Part Examined "
+		    "and no description names the chest (unknown_body_part = "
+		    "refuse)");
+		rc = PERMANENT;
+		goto out;
+	}
+	if (unknown)
+		log_info("study=%s: no image names its body part; drafted as a "
+		    "chest radiograph, with a note in the report", study_uid);
 	memset(&d, 0, sizeof(d));
 	d.nviews = nv;
 	for (int i = 0; i < nv; i++) {
@@ -518,6 +529,7 @@ draft(struct worker *w, const struct queue_job *job, const char *study_uid,
 	rq.nused = (size_t)nv;
 	rq.findings = text[FINDINGS];
 	rq.impression = text[IMPRESSION];
+	rq.body_part_unknown = unknown;
 	rq.model_name = w->model_name;
 	rq.model_version = w->model_version;
 	rq.device_uid = w->device_uid;

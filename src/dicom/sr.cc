@@ -384,6 +384,11 @@ build_tree(const sr_request *r, const std::vector<source> &src,
 	add(tree, DSRTypes::RT_contains, DSRTypes::VT_Text,
 	    code(t->disclaimer_concept), true, "disclaimer");
 	set_text(tree, one_line(t->disclaimer), "disclaimer");
+	if (r->body_part_unknown) {
+		add(tree, DSRTypes::RT_contains, DSRTypes::VT_Text,
+		    code(t->body_part_concept), false, "body part note");
+		set_text(tree, one_line(t->body_part_note), "body part note");
+	}
 	add(tree, DSRTypes::RT_contains, DSRTypes::VT_Text,
 	    code(t->findings_item), false, "findings");
 	set_text(tree, clean_text(r->findings), "findings");

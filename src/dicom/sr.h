@@ -32,6 +32,9 @@ struct sr_request {
 	 * other than TAB, LF, FF and CR are dropped */
 	const char	*findings;
 	const char	*impression;
+	/* nothing said the views show the chest: the template's
+	 * body-part-note follows the disclaimer */
+	int		 body_part_unknown;
 	/* the device observer (TID 1004) and Contributing Equipment */
 	const char	*model_name;		/* general.name of the LLM file */
 	const char	*model_version;		/* general.version, or "" */
