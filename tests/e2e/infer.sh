@@ -4,7 +4,7 @@
 # reference (tests/ref) on tiny random model pairs; and bad model files.
 . "$(dirname "$0")/lib.sh"
 
-tap_plan 17
+tap_plan 18
 need "$RADSCRIBE"
 need_pydicom
 REF=$top_srcdir/tests/ref
@@ -159,10 +159,36 @@ if [ -z "$bad" ]; then
 else
     tap_fail "DICOM views decode as dcmj2pnm renders them" "$bad"
 fi
-copy_shared dicom-samples/cr_chest_philips_mono1_15bit_j2k-lossy.dcm "$T/dcm"
-expect_refusal "a JPEG 2000 view: exit 1 naming the transfer syntax" \
-    "cannot decode transfer syntax JPEG 2000" \
-    --model "$d/llm.gguf" --mmproj "$d/mmproj.gguf" "$T/dcm/cr_chest_philips_mono1_15bit_j2k-lossy.dcm"
+# JPEG 2000 views (OpenJPEG through the bridge): the same tokens as the
+# same files decoded by GDCM (gdcmconv --raw), lossy and lossless.
+need gdcmconv
+bad=
+for f in cr_chest_philips_mono1_15bit_j2k-lossy.dcm dx_chest_canon_mono1_12bit_j2k-lossless.dcm; do
+    copy_shared "dicom-samples/$f" "$T/dcm" || bad="$bad $f(copy)"
+    gdcmconv --raw "$T/dcm/$f" "$T/dcm/$f.raw.dcm" 2>/dev/null || bad="$bad $f(gdcmconv)"
+    a=$("$RADSCRIBE" infer -v --model "$d/llm.gguf" --mmproj "$d/mmproj.gguf" --max-tokens 6 \
+        "$T/dcm/$f" 2>&1 >/dev/null | sed -n 's/^generated ids: *//p')
+    b=$("$RADSCRIBE" infer -v --model "$d/llm.gguf" --mmproj "$d/mmproj.gguf" --max-tokens 6 \
+        "$T/dcm/$f.raw.dcm" 2>&1 >/dev/null | sed -n 's/^generated ids: *//p')
+    [ -n "$a" ] && [ "$a" = "$b" ] || bad="$bad $f($a|$b)"
+done
+if [ -z "$bad" ]; then
+    tap_ok "JPEG 2000 views (lossy Philips CR, lossless Canon DX) read as GDCM decodes them"
+else
+    tap_fail "JPEG 2000 views read as GDCM decodes them" "$bad"
+fi
+# A codestream cut in half: OpenJPEG's complaint, exit 1, no crash.
+"$PY" - "$T/dcm/dx_chest_canon_mono1_12bit_j2k-lossless.dcm" "$T/dcm/cut.dcm" <<'PYEOF'
+import sys, pydicom
+from pydicom.encaps import encapsulate, generate_pixel_data_frame
+ds = pydicom.dcmread(sys.argv[1])
+frame = next(generate_pixel_data_frame(ds.PixelData))
+ds.PixelData = encapsulate([frame[:len(frame) // 2]])
+ds.save_as(sys.argv[2])
+PYEOF
+expect_refusal "a truncated JPEG 2000 codestream: exit 1 naming JPEG 2000" \
+    "cannot decode transfer syntax JPEG 2000.*JPEG 2000: " \
+    --model "$d/llm.gguf" --mmproj "$d/mmproj.gguf" "$T/dcm/cut.dcm"
 
 # Bad model files: a clear error, exit status 1, no crash.
 head -c 5000 "$d/llm.gguf" > "$T/trunc.gguf"
