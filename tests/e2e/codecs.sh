@@ -20,11 +20,11 @@ TS_J2K=1.2.840.10008.1.2.4.90
 # ENCODER (see encode below) turns the uncompressed copy into TRANSFER-SYNTAX;
 # KIND ref: the uncompressed study of that bit depth, whose Findings the
 # lossless ones must repeat exactly; lossy: Findings must not be empty.
-# SENDER dcmsend or gdcmscu: both propose only the file's own syntax (see
-# send_study), so what is stored is what the tool wrote.
+# SENDER dcmsend, gdcmscu or storescu: each proposes only the file's own
+# syntax (see send_study), so what is stored is what the tool wrote.
 VARIANTS="
 ref12        12 none  1.2.840.10008.1.2.1    ref      dcmsend
-implicit12   12 ti    1.2.840.10008.1.2      lossless dcmsend
+implicit12   12 ti    1.2.840.10008.1.2      lossless storescu
 deflated12   12 td    1.2.840.10008.1.2.1.99 lossless dcmsend
 jpeg-ext12   12 ee    1.2.840.10008.1.2.4.51 lossy    dcmsend
 jpeg-sv1-12  12 e1    1.2.840.10008.1.2.4.70 lossless dcmsend
@@ -77,7 +77,7 @@ nhost=$(echo "$HOSTILE" | grep -c .)
 # opj_decompress, pid alive, C-ECHO, "cannot decode" names only hostile
 # studies, greydump -c, greydump -n -c
 tap_plan $((3 * nvar + 2 * nhost + 11))
-need "$RADSCRIBED" "$RADSCRIBE" "$GREYDUMP" dcmsend gdcmscu gdcmconv dcmconv \
+need "$RADSCRIBED" "$RADSCRIBE" "$GREYDUMP" dcmsend storescu gdcmscu gdcmconv dcmconv \
     dcmcjpeg dcmcjpls dcmcrle dcmdump echoscu sqlite3 opj_decompress
 need_pydicom
 [ -f "$SHARED_DATA/iuxray/images/169_frontal.png" ] &&
@@ -237,6 +237,16 @@ send_study() {
             dcmsend -v +v -dn -aet CODECS -aec "$AE" "$HOST" "$PORT" \
                 "$d/frontal.dcm" "$d/lateral.dcm" > "$d/send.log" 2>&1
             ;;
+        storescu)
+            # For an uncompressed file dcmsend proposes one context with
+            # explicit LE, explicit BE, implicit LE, in that order, even
+            # with -dn; radscribed takes the peer's order and an implicit
+            # file arrives converted to explicit.  storescu -xi proposes
+            # implicit VR little endian only.
+            storescu -v -xi -aet CODECS -aec "$AE" "$HOST" "$PORT" \
+                "$d/frontal.dcm" "$d/lateral.dcm" > "$d/send.log" 2>&1 &&
+                [ "$(nacked "$d/send.log")" -eq 2 ]
+            ;;
         gdcmscu)
             # gdcmscu proposes one context per file with just the file's own
             # transfer syntax and does not transcode (checked against
@@ -245,8 +255,8 @@ send_study() {
             # nullptr is invalid") while releasing every association, with
             # any SCP, after its operations: its exit status means nothing;
             # -D logs each successful C-STORE.
-            gdcmscu -D --store --aetitle GDCMSCU --call "$AE" -H "$HOST" -p "$PORT" \
-                -i "$d/frontal.dcm" -i "$d/lateral.dcm" > "$d/send.log" 2>&1
+            { gdcmscu -D --store --aetitle GDCMSCU --call "$AE" -H "$HOST" -p "$PORT" \
+                -i "$d/frontal.dcm" -i "$d/lateral.dcm" > "$d/send.log" 2>&1; } 2>/dev/null
             for f in frontal lateral; do
                 grep -qF "C-Store of file $d/$f.dcm was successful" "$d/send.log" ||
                     return 1
