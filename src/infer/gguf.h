@@ -49,8 +49,8 @@ struct gguf;
  * fastest-varying dimension); ne[i] for i >= n_dims is 1.  All borrowed:
  * valid until gguf_close.  A file may legally set general.alignment to 1
  * or 2; only then can an F32 tensor's data be misaligned for float loads,
- * so a caller that casts data to float * checks gguf_alignment() >= 4
- * (files from llama.cpp and models/convert/gguf.py use 32).
+ * so pipeline_load refuses a file whose gguf_alignment() is not a
+ * multiple of 4 (files from llama.cpp and models/convert/gguf.py use 32).
  */
 struct gguf_tensor {
 	const char	*name;

@@ -66,6 +66,24 @@ pipeline_free(struct pipeline *p)
 	free(p);
 }
 
+/*
+ * aligned - the kernels load F32, F16 and block scales straight from the
+ * mapping, so tensor data must be aligned to 4 at least: a legal GGUF
+ * with general.alignment 1 or 2 is refused, not read misaligned.
+ */
+static int
+aligned(const struct gguf *g, const char *path, char *err, size_t errsz)
+{
+	size_t a = gguf_alignment(g);
+
+	if (a % 4 == 0)
+		return 0;
+	snprintf(err, errsz, "%s: general.alignment %zu: tensor data would be "
+	    "misaligned (radscribe needs a multiple of 4; llama.cpp writes 32)",
+	    path, a);
+	return -1;
+}
+
 struct pipeline *
 pipeline_load(const struct pipeline_config *cfg, char *err, size_t errsz)
 {
@@ -90,7 +108,9 @@ pipeline_load(const struct pipeline_config *cfg, char *err, size_t errsz)
 		goto fail;
 	}
 	if ((p->gl = gguf_open(cfg->model, err, errsz)) == NULL ||
-	    (p->gv = gguf_open(cfg->mmproj, err, errsz)) == NULL)
+	    (p->gv = gguf_open(cfg->mmproj, err, errsz)) == NULL ||
+	    aligned(p->gl, cfg->model, err, errsz) == -1 ||
+	    aligned(p->gv, cfg->mmproj, err, errsz) == -1)
 		goto fail;
 	if ((p->pool = pool_new(cfg->threads)) == NULL)
 		goto oom;
@@ -113,6 +133,10 @@ pipeline_load(const struct pipeline_config *cfg, char *err, size_t errsz)
 
 		if ((ga = gguf_open(cfg->lora, err, errsz)) == NULL)
 			goto fail;
+		if (aligned(ga, cfg->lora, err, errsz) == -1) {
+			gguf_close(ga);
+			goto fail;
+		}
 		n = llama_lora(p->llm, ga, cfg->lora_scale != 0.0f ?
 		    cfg->lora_scale : 1.0f, msg, sizeof(msg));
 		gguf_close(ga);

@@ -3,8 +3,8 @@
 # stored in 16 allocated, plus an 8-bit copy for JPEG baseline) encoded by
 # third-party tools (DCMTK dcmconv, dcmcjpeg, dcmcjpls, dcmcrle; GDCM
 # gdcmconv) in every transfer syntax radscribed accepts for storage, each
-# copy its own study, sent by dcmsend (and gdcmscu) in that syntax: stored in
-# it, drafted, and a lossless copy gets exactly the Findings of the
+# copy its own study, sent in that syntax by dcmsend (also by gdcmscu for
+# JPEG-LS and JPEG 2000; implicit VR by storescu -xi): stored in it, drafted, and a lossless copy gets exactly the Findings of the
 # uncompressed study.  Broken and hostile JPEG 2000 codestreams are stored,
 # end FAILED with a JPEG 2000 reason (or draft where OpenJPEG reads them),
 # and the daemon keeps serving.  The start-up codec self-check, in the

@@ -4,7 +4,7 @@
 # reference (tests/ref) on tiny random model pairs; and bad model files.
 . "$(dirname "$0")/lib.sh"
 
-tap_plan 18
+tap_plan 19
 need "$RADSCRIBE"
 need_pydicom
 REF=$top_srcdir/tests/ref
@@ -191,6 +191,10 @@ expect_refusal "a truncated JPEG 2000 codestream: exit 1 naming JPEG 2000" \
     --model "$d/llm.gguf" --mmproj "$d/mmproj.gguf" "$T/dcm/cut.dcm"
 
 # Bad model files: a clear error, exit status 1, no crash.
+"$PY" "$MK" "$T/align2" --alignment 2 >/dev/null
+expect_refusal "an LLM file with general.alignment 2: exit 1, not read misaligned" \
+    "general.alignment 2: tensor data would be misaligned" \
+    --model "$T/align2/llm.gguf" --mmproj "$T/align2/mmproj.gguf" "$T/a.png"
 head -c 5000 "$d/llm.gguf" > "$T/trunc.gguf"
 expect_refusal "truncated LLM file: exit 1 with a clear error" \
     "[Tt]runcated|past the end|extends" \

@@ -89,6 +89,8 @@ def main(argv):
     ap.add_argument("--no-feature-layer", action="store_true")
     ap.add_argument("--gelu", action="store_true")
     ap.add_argument("--untied", action="store_true")
+    ap.add_argument("--alignment", type=int, default=None,
+                    help="general.alignment of the LLM file (default 32)")
     ap.add_argument("--dim", type=int, default=64)
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--vocab-extra", type=int, default=61)
@@ -122,7 +124,7 @@ def main(argv):
     else:
         toks, scores, types = spm_vocab(a.vocab_extra, rng)
     nv = len(toks)
-    w = gguf.GGUFWriter("llama")
+    w = gguf.GGUFWriter("llama", alignment=a.alignment)
     w.add_string("general.name", "radscribe-test-%s" % a.type)
     w.add_uint32("llama.context_length", 512)
     w.add_uint32("llama.embedding_length", dim)
