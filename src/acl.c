@@ -20,6 +20,7 @@ struct acl_entry {
 struct acl {
 	struct acl_entry *e;
 	size_t		  n;
+	int		  open_if_empty;	/* allow: yes; allow_query: no */
 };
 
 static int
@@ -75,15 +76,32 @@ build(const struct conf *conf, const struct conf_allow *allow, size_t n,
 struct acl *
 acl_new(const struct conf *conf, char *err, size_t errsz)
 {
-	return build(conf, conf->allow, conf->nallow, "allow", err, errsz);
+	struct acl *acl = build(conf, conf->allow, conf->nallow, "allow", err,
+	    errsz);
+
+	if (acl != NULL)
+		acl->open_if_empty = 1;
+	return acl;
 }
 
-/* acl_new_query - who may query and retrieve */
+/* acl_new_query - who may query and retrieve: nobody unless a line says */
 struct acl *
 acl_new_query(const struct conf *conf, char *err, size_t errsz)
 {
 	return build(conf, conf->allow_query, conf->nallow_query, "allow_query",
 	    err, errsz);
+}
+
+/* acl_open_to_all - an entry "*" with no host lets any caller in. */
+int
+acl_open_to_all(const struct acl *acl)
+{
+	if (acl->n == 0)
+		return acl->open_if_empty;
+	for (size_t i = 0; i < acl->n; i++)
+		if (strcmp(acl->e[i].ae, ACL_ANY) == 0 && acl->e[i].addrs == NULL)
+			return 1;
+	return 0;
 }
 
 void
@@ -117,9 +135,10 @@ int
 acl_permits(const struct acl *acl, const char *calling_ae, const char *peer_ip)
 {
 	if (acl->n == 0)
-		return 1;
+		return acl->open_if_empty;
 	for (size_t i = 0; i < acl->n; i++) {
-		if (strcmp(acl->e[i].ae, calling_ae) != 0)
+		if (strcmp(acl->e[i].ae, calling_ae) != 0 &&
+		    strcmp(acl->e[i].ae, ACL_ANY) != 0)
 			continue;
 		if (acl->e[i].addrs == NULL)
 			return 1;

@@ -15,11 +15,23 @@
 
 struct acl;
 
-/* acl_new - NULL with "file:line: message" in err when a host won't resolve. */
+/* An entry whose AE title is this matches any calling AE title. */
+#define ACL_ANY	"*"
+
+/*
+ * acl_new - from the allow lines; with none, any caller may store.  NULL
+ * with "file:line: message" in err when a host won't resolve.
+ */
 struct acl *acl_new(const struct conf *conf, char *err, size_t errsz);
-/* acl_new_query - the same from the allow_query lines. */
+/*
+ * acl_new_query - the same from the allow_query lines, but closed when
+ * there are none: patient data is served only to callers a line names
+ * (allow_query = * names them all).
+ */
 struct acl *acl_new_query(const struct conf *conf, char *err, size_t errsz);
 void	acl_free(struct acl *acl);
+/* acl_open_to_all - 1 when any calling AE from any host is allowed. */
+int	acl_open_to_all(const struct acl *acl);
 /* acl_permits - 1 when calling_ae from peer_ip (numeric) is allowed. */
 int	acl_permits(const struct acl *acl, const char *calling_ae,
 	    const char *peer_ip);

@@ -580,8 +580,8 @@ conf_print(const struct conf *c, FILE *fp)
 			break;
 		case T_ALLOWQ:
 			if (c->nallow_query == 0)
-				fprintf(fp, "# allow_query: none, any calling AE "
-				    "title may query and retrieve\n");
+				fprintf(fp, "# allow_query: none, no caller may "
+				    "query or retrieve\n");
 			for (size_t j = 0; j < c->nallow_query; j++)
 				fprintf(fp, "allow_query = %s%s%s\n",
 				    c->allow_query[j].ae,

@@ -131,6 +131,15 @@ struct assoc {
 	struct receive	*rc;
 };
 
+/* warn_query_open - Q/R open to every caller is the admin's explicit choice. */
+static void
+warn_query_open(const struct acl *qacl)
+{
+	if (acl_open_to_all(qacl))
+		log_warn("allow_query = *: any calling AE title may query and "
+		    "retrieve reports, which name patients");
+}
+
 /*
  * verdict - what the calling AE may do: store (allow) and query and
  * retrieve (allow_query).  It is rejected when it may do none of what it
@@ -145,7 +154,7 @@ verdict(struct app *app, const struct dcm_assoc_info *ai, const char **why)
 	pthread_rwlock_rdlock(&app->acl_lock);
 	store_ok = acl_permits(app->acl, ai->calling_ae, ai->peer);
 	query_ok = acl_permits(app->qacl, ai->calling_ae, ai->peer);
-	listed = query_ok && acl_count(app->qacl) > 0;
+	listed = query_ok;
 	pthread_rwlock_unlock(&app->acl_lock);
 	*why = "calling AE title not allowed";
 	if (ai->wants_store || ai->wants_qr) {
@@ -505,6 +514,7 @@ reload(struct app *app, char *err, size_t errsz)
 	log_info("reloaded: %zu allow entries, %zu allow_query entries, "
 	    "log_level %s", acl_count(acl), acl_count(qacl),
 	    log_level_name(nc.log_level));
+	warn_query_open(qacl);
 	conf_fini(&nc);
 	return 0;
 }
@@ -666,6 +676,7 @@ main(int argc, char *argv[])
 	}
 
 	log_init("radscribed", foreground, app.conf.log_level);
+	warn_query_open(app.qacl);
 	if (blas_why[0] != '\0')
 		log_warn("%s: re-exec failed, running slow kernels", blas_why);
 	log_info("OpenBLAS kernels: %s%s", blas_corename(),

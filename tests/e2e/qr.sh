@@ -14,7 +14,7 @@
 # serving.  With query_images = yes the received images are served too.
 . "$(dirname "$0")/lib.sh"
 
-tap_plan 38
+tap_plan 41
 need "$RADSCRIBED" "$ORTHANC" storescu findscu movescu getscu storescp \
     echoscu dcmdump odil sqlite3
 need_pydicom
@@ -396,4 +396,23 @@ qfind new -S -k QueryRetrieveLevel=IMAGE -k "StudyInstanceUID=$(study_uid "$T/s4
 tap_is "... an image is found as soon as its C-STORE succeeded" \
     "$(got new SOPInstanceUID PatientName)" "$(sop_uid "$T/s4/frontal.dcm")|Late^Comer"
 tap_check "the daemon keeps serving (C-ECHO)" echo_ok
+
+# Q/R is closed unless allow_query opens it: no line, nobody; "*", anyone.
+stop_daemon 15
+sed -i '/^allow_query = /d' "$CONF"
+start_daemon || tap_bail_rest "radscribed did not restart (no allow_query)"
+qfind closed -S -k QueryRetrieveLevel=STUDY -k StudyInstanceUID -k PatientName
+if grep -q "Association Rejected" "$T/find.closed/log" && ! ls "$T/find.closed"/rsp* >/dev/null 2>&1; then
+    tap_ok "no allow_query line: C-FIND rejected, no patient data returned"
+else
+    tap_fail "no allow_query line: C-FIND rejected, no patient data returned" "$(tail -n 5 "$T/find.closed/log")"
+fi
+stop_daemon 15
+echo "allow_query = *" >> "$CONF"
+start_daemon || tap_bail_rest "radscribed did not restart (allow_query = *)"
+qfind open -aet ANYONE -S -k QueryRetrieveLevel=STUDY -k StudyInstanceUID
+tap_is "allow_query = *: any calling AE title finds the four studies" \
+    "$(got open StudyInstanceUID | wc -w)/$(final open)" "4/Success"
+tap_check "allow_query = *: a warning at start-up" \
+    grep -q "allow_query = \*: any calling AE title may query" "$DLOG"
 tap_done

@@ -1,6 +1,7 @@
 #!/bin/sh
 # run_j2k.sh - build the JPEG 2000 decoder's libFuzzer harness and run it.
 #   tests/fuzz/run_j2k.sh [SECONDS [JOBS]]    (defaults: 60 seconds, 1 job)
+# SECONDS 0 builds the harness and the seeds and stops there.
 # FUZZ_MAXLEN sets the largest input (default 8192 bytes).
 # Builds into ${FUZZ_OUT:-/tmp/radscribe-fuzz-j2k}, seeds a work corpus from
 # tests/fuzz/corpus-j2k plus codestreams made here (opj_compress, gdcmconv
@@ -61,6 +62,8 @@ def image(name, w, h, maxval, spp=1):
 
 def opj(src, name, *opts):
     dst = "%s/%s" % (img, name)
+    if "-n" not in opts:
+        opts += ("-n", "3")
     try:
         subprocess.run(["opj_compress", "-i", src, "-o", dst] + list(opts),
                        check=True, capture_output=True)
@@ -76,12 +79,13 @@ g16 = image("g16", 20, 20, 65535)
 rgb = image("rgb", 24, 16, 255, 3)
 one = image("one", 1, 1, 255)
 opts = {"plain": [], "irrev": ["-I"], "r20": ["-r", "20,5"],
-        "tiles": ["-t", "8,8"], "rpcl": ["-p", "RPCL", "-n", "3"],
+        "tiles": ["-t", "8,8"], "rpcl": ["-p", "RPCL"],
         "sop": ["-SOP", "-EPH"], "plt": ["-PLT"], "tlm": ["-TLM", "-TP", "R"],
         "cblk": ["-b", "4,4", "-c", "[8,8],[8,8]"], "com": ["-C", "radscribe"],
         "off": ["-d", "3,5"], "sub": ["-s", "2,2"], "n1": ["-n", "1"],
-        "pcrl": ["-p", "PCRL", "-t", "12,12", "-T", "1,1"],
-        "roi": ["-ROI", "c=0,U=3"], "q": ["-q", "30,40"]}
+        "pcrl": ["-p", "PCRL", "-t", "12,12", "-d", "1,1", "-T", "1,1"],
+        "roi": ["-ROI", "c=0,U=3"], "q": ["-q", "30,40"],
+        "cprl": ["-p", "CPRL", "-POC", "T0=0,0,2,1,1,CPRL"]}
 made = {}
 for iname, path, rows, cols, bits, stored in [
         ("g8", g8, 16, 16, 8, 8), ("n8", n8, 17, 33, 8, 8),
@@ -95,7 +99,7 @@ for iname, path, rows, cols, bits, stored in [
         seed("opj-%s-%s" % (iname, oname),
              hdr(rows, cols, bits, stored=stored, lossy=lossy,
                  per_frame=oname in ("tiles", "plt")), cs)
-for oname in ("plain", "irrev", "tiles", "sop"):
+for oname in ("plain", "irrev", "tiles", "sop", "off"):
     cs = opj(rgb, "rgb-%s.j2k" % oname, *opts[oname])
     if cs is not None:
         seed("opj-rgb-" + oname, hdr(16, 24, spp=3, lossy=oname == "irrev",
@@ -143,8 +147,9 @@ def first_frame(path):
 
 if pydicom is not None and shutil.which("gdcmconv"):
     for name, rows, cols, bits, stored, signed, spp in [
-            ("d8", 12, 10, 8, 8, 0, 1), ("d12s", 16, 16, 16, 12, 1, 1),
-            ("d16", 9, 13, 16, 16, 0, 1), ("drgb", 8, 8, 8, 8, 0, 3)]:
+            ("d8", 16, 16, 8, 8, 0, 1), ("d12s", 16, 16, 16, 12, 1, 1),
+            ("d16", 9, 13, 16, 16, 0, 1), ("drgb", 16, 16, 8, 8, 0, 3),
+            ("drgbl", 16, 16, 8, 8, 0, 3), ("d12l", 16, 16, 16, 12, 0, 1)]:
         ds = Dataset()
         ds.file_meta = FileMetaDataset()
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
@@ -167,13 +172,16 @@ if pydicom is not None and shutil.which("gdcmconv"):
         src, dst = "%s/%s.dcm" % (img, name), "%s/%s-j2k.dcm" % (img, name)
         ds.save_as(src, write_like_original=False)
         try:
-            subprocess.run(["gdcmconv", "--j2k", src, dst], check=True,
-                           capture_output=True)
+            lossy = ["--lossy", "--irreversible", "-q", "40"] \
+                if name[-1] == "l" else []
+            subprocess.run(["gdcmconv", "--j2k"] + lossy + [src, dst],
+                           check=True, capture_output=True)
             j, cs = first_frame(dst)
         except Exception:
             continue
         seed("gdcm-" + name, hdr(rows, cols, bits, spp, signed=signed,
-                                 stored=stored, alt=spp == 3 and
+                                 stored=stored, lossy=name[-1] == "l",
+                                 alt=spp == 3 and
                                  j.PhotometricInterpretation != "RGB"), cs)
 
 # The shared JPEG 2000 samples: real encoders' headers, cut to max_len.
@@ -191,6 +199,7 @@ if pydicom is not None:
 print("run_j2k.sh: %d seeds" % len(os.listdir(seeds)), file=sys.stderr)
 EOF
 
+[ "$secs" = 0 ] && exit 0
 cd "$out"
 ./fuzz_j2k -max_total_time="$secs" -jobs="$jobs" -workers="$jobs" \
 	-max_len="$maxlen" -timeout=30 -dict="$top/tests/fuzz/j2k.dict" \
