@@ -19,7 +19,7 @@
 
 enum conf_type { T_INT, T_STR, T_OPTSTR, T_TEXT, T_AET, T_LISTEN, T_LOGLEVEL, T_ALLOW,
 	T_SOPCLASS, T_ARCHIVE, T_REDRAFT, T_SRCLASS, T_ALLOWQ, T_MOVEDEST, T_YESNO,
-	T_BODYPART };
+	T_BODYPART, T_SIZE };
 
 /* T_OPTSTR and T_TEXT keys have this default: unset (NULL), yet not
  * repeatable.  T_TEXT (prompts) also reads \n as a newline, \\ as \. */
@@ -70,6 +70,8 @@ static const struct conf_key keys[] = {
 	{ "lora",		T_OPTSTR,   unset,		0, 0,	  OFF(lora) },
 	{ "beams",		T_INT,	    "1",		1, 8,	  OFF(beams) },
 	{ "threads",		T_INT,	    "2",		1, 256,	  OFF(threads) },
+	{ "max_instance_size",	T_SIZE,	    "1G",		1L << 20, 1L << 40, OFF(max_instance_size) },
+	{ "max_decoded_size",	T_SIZE,	    "2G",		1L << 20, 1L << 40, OFF(max_decoded_size) },
 	{ "redraft",		T_REDRAFT,  "redraft",		0, 0,	  OFF(redraft) },
 	{ "unknown_body_part",	T_BODYPART, "draft",		0, 0,	  OFF(unknown_body_part) },
 	{ "sr_template",	T_OPTSTR,   unset,		0, 0,	  OFF(sr_template) },
@@ -165,6 +167,29 @@ parse_long(const char *s, long *out)
 	return errno == 0 && end != s && *end == '\0' ? 0 : -1;
 }
 
+/* parse_size - bytes, or K, M, G, T binary multiples of them. */
+static int
+parse_size(const char *s, long *out)
+{
+	char *end;
+	int shift = 0;
+
+	errno = 0;
+	*out = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *out < 0)
+		return -1;
+	switch (*end) {
+	case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	case 'T': shift = 40; end++; break;
+	}
+	if (*end != '\0' || *out > (LONG_MAX >> shift))
+		return -1;
+	*out <<= shift;
+	return 0;
+}
+
 static int
 set_value(struct conf *c, const struct conf_key *k, const char *v,
     const char *path, int line, char *err, size_t errsz)
@@ -182,6 +207,17 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
 			    "%s: %ld out of range %ld..%ld", k->name, n, k->min,
 			    k->max);
 		*(int *)((char *)c + k->off) = (int)n;
+		return 0;
+	case T_SIZE:
+		if (parse_size(v, &n) == -1)
+			return seterr(err, errsz, path, line, "%s: not a size "
+			    "(bytes, or a number and K, M, G or T): \"%s\"",
+			    k->name, v);
+		if (n < k->min || n > k->max)
+			return seterr(err, errsz, path, line,
+			    "%s: %ld out of range %ld..%ld", k->name, n, k->min,
+			    k->max);
+		*(int64_t *)((char *)c + k->off) = n;
 		return 0;
 	case T_TEXT:
 		if (v == unset)
@@ -505,6 +541,19 @@ conf_print(const struct conf *c, FILE *fp)
 			fprintf(fp, "%s = %d\n", k->name,
 			    *(const int *)((const char *)c + k->off));
 			break;
+		case T_SIZE: {
+			int64_t v = *(const int64_t *)((const char *)c + k->off);
+			const char *u = "KMGT";
+			int i = -1;
+
+			while (i < 3 && v != 0 && v % 1024 == 0) {
+				v /= 1024;
+				i++;
+			}
+			fprintf(fp, "%s = %lld%.*s\n", k->name, (long long)v,
+			    i >= 0 ? 1 : 0, i >= 0 ? u + i : "");
+			break;
+		}
 		case T_STR:
 			fprintf(fp, "%s = %s\n", k->name,
 			    *(char *const *)((const char *)c + k->off));

@@ -9,6 +9,7 @@
 #define RS_CONF_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "log.h"
@@ -94,6 +95,9 @@ struct conf {
 	char			*lora;		/* adapter GGUF merged at load, or NULL */
 	int			 beams;
 	int			 threads;
+	/* hostile-input bounds: a received instance, one decoded image */
+	int64_t			 max_instance_size;
+	int64_t			 max_decoded_size;
 	enum conf_redraft	 redraft;
 	enum conf_body_part	 unknown_body_part;
 

@@ -687,6 +687,7 @@ main(int argc, char *argv[])
 	/* Decoders before any thread; a syntax we accept but cannot read
 	 * would store studies that can never draft. */
 	dcm_codecs_init(app.conf.threads);
+	dcm_set_decoded_limit((uint64_t)app.conf.max_decoded_size);
 	if ((left = dcm_codecs_check(err, sizeof(err))) == -1)
 		fatal("codec self-check failed: %s", err);
 	log_info("codec self-check: %d transfer syntaxes decoded", left);
@@ -709,6 +710,7 @@ main(int argc, char *argv[])
 	sp.max_pdu = app.conf.max_pdu;
 	sp.acse_timeout = app.conf.acse_timeout;
 	sp.dimse_timeout = app.conf.dimse_timeout;
+	sp.max_instance_size = (uint64_t)app.conf.max_instance_size;
 	sp.sop_classes = app.sop_classes;
 	sp.qr_ops = &qr_ops;
 	if ((scp = dcm_scp_new(&sp, &scp_ops, &app, err, sizeof(err))) == NULL)

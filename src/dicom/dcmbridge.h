@@ -9,6 +9,7 @@
 #define RS_DCMBRIDGE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "instance.h"
 
@@ -73,6 +74,13 @@ const char *const *dcm_store_syntaxes(void);
  * other thread exists; a second call does nothing.
  */
 void	dcm_codecs_init(int threads);
+/*
+ * dcm_set_decoded_limit - bytes one image may decode to (all its frames,
+ * from Rows, Columns, Samples per Pixel, Bits Allocated and Number of
+ * Frames), checked before decoding; 0: no limit.  Main thread, before
+ * any other thread exists.
+ */
+void	dcm_set_decoded_limit(uint64_t bytes);
 /* dcm_codecs_fini - deregister them again (tests); main thread. */
 void	dcm_codecs_fini(void);
 /*
@@ -149,6 +157,8 @@ struct dcm_scp_params {
 	int			  max_pdu;
 	int			  acse_timeout;
 	int			  dimse_timeout;
+	/* a C-STORE data set above this gets 0xA700 (0: no limit) */
+	uint64_t		  max_instance_size;
 	const char *const	 *sop_classes;	/* UIDs, NULL-terminated */
 	/* Query/Retrieve on the same port; NULL: not offered.  Borrowed,
 	 * called with the association's context from assoc_open. */

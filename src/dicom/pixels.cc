@@ -17,6 +17,34 @@
 #include "dicom/bridge_priv.h"
 #include "dicom/dcmbridge.h"
 
+#include "dcmtk/dcmdata/dcdeftag.h"
+
+/* Set from main before threads; read-only after. */
+static uint64_t decoded_limit;
+
+extern "C" void
+dcm_set_decoded_limit(uint64_t bytes)
+{
+	decoded_limit = bytes;
+}
+
+/* decoded_size - what the whole pixel data decodes to, from the header. */
+static uint64_t
+decoded_size(DcmItem *ds)
+{
+	Uint16 rows = 0, cols = 0, spp = 1, bits = 0;
+	Sint32 frames = 1;
+
+	ds->findAndGetUint16(DCM_Rows, rows);
+	ds->findAndGetUint16(DCM_Columns, cols);
+	ds->findAndGetUint16(DCM_SamplesPerPixel, spp);
+	ds->findAndGetUint16(DCM_BitsAllocated, bits);
+	if (ds->findAndGetSint32(DCM_NumberOfFrames, frames).bad() || frames < 1)
+		frames = 1;
+	return (uint64_t)rows * cols * (spp ? spp : 1) * ((bits + 7u) / 8u) *
+	    (uint64_t)frames;
+}
+
 /* bridge_grey - ff's first frame as 8-bit grey; -1 with err set. */
 int
 bridge_grey(DcmFileFormat &ff, unsigned char **px, int *w, int *h, char *err,
@@ -26,6 +54,14 @@ bridge_grey(DcmFileFormat &ff, unsigned char **px, int *w, int *h, char *err,
 	OFCondition c;
 
 	*px = NULL;
+	/* A few compressed bytes can claim gigabytes: check before decoding. */
+	uint64_t need = decoded_size(ff.getDataset());
+	if (decoded_limit > 0 && need > decoded_limit) {
+		snprintf(err, errsz, "pixel data would decode to %llu bytes, more "
+		    "than max_decoded_size (%llu)", (unsigned long long)need,
+		    (unsigned long long)decoded_limit);
+		return -1;
+	}
 	/* Decompress first, so a codec's own complaint reaches the admin. */
 	if (xfer.isEncapsulated() && (c = ff.getDataset()->chooseRepresentation(
 	    EXS_LittleEndianExplicit, NULL)).bad()) {

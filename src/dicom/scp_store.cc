@@ -44,6 +44,7 @@ extern "C" {
 }
 #include "dicom/bridge_priv.h"
 #include "dicom/dcmbridge.h"
+#include "dicom/dsscan.h"
 #include "dicom/qr.h"
 #include "dicom/scp_qr.h"
 
@@ -58,6 +59,7 @@ struct dcm_scp {
 	int			 max_assoc;
 	int			 max_pdu;
 	int			 dimse_timeout;
+	uint64_t		 max_instance_size;	/* 0: none */
 	std::vector<std::string> sop_classes;
 	const dcm_scp_ops	*ops;
 	const dcm_qr_ops	*qr_ops;	/* NULL: no Query/Retrieve */
@@ -90,8 +92,8 @@ static const char *const echo_ts[] = {
  */
 class FdConsumer : public DcmConsumer {
 public:
-	explicit FdConsumer(int fd) : fd_(fd), errno_(0), used_(0), off_(0),
-	    synced_(0) {}
+	FdConsumer(int fd, uint64_t limit) : fd_(fd), errno_(0), used_(0),
+	    off_(0), synced_(0), limit_(limit), total_(0) {}
 	OFBool good() const { return OFTrue; }
 	OFCondition status() const { return EC_Normal; }
 	OFBool isFlushed() const { return used_ == 0; }
@@ -101,7 +103,11 @@ public:
 		const char *p = static_cast<const char *>(buf);
 		size_t left = (size_t)len;
 
-		while (left > 0) {
+		/* Past the limit the rest is read off the wire and dropped. */
+		total_ += (uint64_t)len;
+		if (limit_ > 0 && total_ > limit_ && errno_ == 0)
+			errno_ = EFBIG;
+		while (left > 0 && errno_ == 0) {
 			size_t n = sizeof(buf_) - used_;
 
 			if (n > left)
@@ -117,6 +123,8 @@ public:
 	}
 	void flush() { drain(); }
 	int error() const { return errno_; }
+	/* written - bytes given to the consumer so far */
+	uint64_t written() const { return total_; }
 	/* start_writeback - the rest of the file, so parsing overlaps the I/O. */
 	void start_writeback()
 	{
@@ -154,6 +162,7 @@ private:
 	char buf_[65536];
 	size_t used_;
 	off_t off_, synced_;
+	uint64_t limit_, total_;	/* limit_ 0: none */
 };
 
 class FdStream : public DcmOutputStream {
@@ -323,9 +332,10 @@ handle_store(dcm_scp *scp, void *ctx, T_ASC_Association *as,
 		status = STATUS_NO_RESOURCES;
 		snprintf(why, sizeof(why), "out of resources: %s", strerror(errno));
 	} else {
-		FdConsumer cons(fd);
+		FdConsumer cons(fd, scp->max_instance_size);
 		FdStream out(&cons);
 		T_ASC_PresentationContextID dpid = pid;
+		uint64_t meta_len;
 
 		if (write_meta(out, req, pc.acceptedTransferSyntax, ai.calling_ae) == -1) {
 			DIC_UL bytes, pdvs;
@@ -338,6 +348,8 @@ handle_store(dcm_scp *scp, void *ctx, T_ASC_Association *as,
 			snprintf(why, sizeof(why), "cannot build file meta information");
 			goto respond;
 		}
+		out.flush();
+		meta_len = cons.written();
 		c = DIMSE_receiveDataSetInFile(as, DIMSE_NONBLOCKING,
 		    scp->dimse_timeout, &dpid, &out, NULL, NULL);
 		out.flush();
@@ -348,6 +360,14 @@ handle_store(dcm_scp *scp, void *ctx, T_ASC_Association *as,
 			scp->ops->tmp_discard(ctx, fd, path);
 			return -1;
 		}
+		if (cons.error() == EFBIG) {
+			scp->ops->tmp_discard(ctx, fd, path);
+			status = STATUS_NO_RESOURCES;
+			snprintf(why, sizeof(why), "instance larger than "
+			    "max_instance_size (%llu bytes)",
+			    (unsigned long long)scp->max_instance_size);
+			goto respond;
+		}
 		if (cons.error() != 0) {
 			log_err("sop=%s: writing %s: %s", req.AffectedSOPInstanceUID,
 			    path, strerror(cons.error()));
@@ -355,6 +375,13 @@ handle_store(dcm_scp *scp, void *ctx, T_ASC_Association *as,
 			status = STATUS_NO_RESOURCES;
 			snprintf(why, sizeof(why), "out of resources: %s",
 			    strerror(cons.error()));
+			goto respond;
+		}
+		/* DCMTK parses nesting recursively: bound it on the raw bytes. */
+		if (dsscan_file(path, meta_len, pc.acceptedTransferSyntax,
+		    DSSCAN_MAX_DEPTH, why, sizeof(why)) == -1) {
+			scp->ops->tmp_discard(ctx, fd, path);
+			status = STATUS_CANNOT_PARSE;
 			goto respond;
 		}
 		status = check_dataset(path, req, pc.acceptedTransferSyntax, &m,
@@ -843,6 +870,7 @@ dcm_scp_new(const struct dcm_scp_params *p, const struct dcm_scp_ops *ops,
 		scp->max_assoc = p->max_associations;
 		scp->max_pdu = p->max_pdu;
 		scp->dimse_timeout = p->dimse_timeout;
+		scp->max_instance_size = p->max_instance_size;
 		for (const char *const *s = p->sop_classes; *s; s++)
 			scp->sop_classes.push_back(*s);
 		scp->ops = ops;

@@ -41,6 +41,10 @@ BAD_CASES=(
     "move_destination port out of range|move_destination = PACS 10.0.0.5 70000"
     "move_destination AE title too long|move_destination = ABCDEFGHIJKLMNOPQ 10.0.0.5 104"
     "query_images neither yes nor no|query_images = maybe"
+    "max_instance_size not a size|max_instance_size = 12X"
+    "max_instance_size below 1M|max_instance_size = 64K"
+    "max_decoded_size above 1T|max_decoded_size = 2T"
+    "unknown_body_part neither draft nor refuse|unknown_body_part = guess"
 )
 
 tap_plan $((12 + ${#BAD_CASES[@]}))
@@ -52,7 +56,9 @@ write_conf good \
     "allow = ECHOSCU" \
     "accept_sop_class = DigitalXRayImageStorageForPresentation" \
     "accept_sop_class = 1.2.840.10008.5.1.4.1.1.1" \
-    "max_pdu = 32768"
+    "max_pdu = 32768" \
+    "max_instance_size = 256M" \
+    "max_decoded_size = 1073741824"
 out=$("$RADSCRIBED" -n -f "$CONF" 2>"$T/err")
 rc=$?
 tap_is "good config: radscribed -n exits 0" "$rc" 0
@@ -60,7 +66,9 @@ missing=
 for want in "ae_title = RADSCRIBE" "listen = $HOST:$PORT" "spool_dir = $SPOOL" \
             "database = $DB" "settle_time = 1" "max_associations = 24" \
             "log_level = debug" "max_pdu = 32768" "acse_timeout = 5" \
-            "dimse_timeout = 10" "shutdown_timeout = 5"; do
+            "dimse_timeout = 10" "shutdown_timeout = 5" \
+            "max_instance_size = 256M" "max_decoded_size = 1G" \
+            "unknown_body_part = draft"; do
     printf '%s\n' "$out" | grep -qxF "$want" || missing="$missing|$want"
 done
 if [ -z "$missing" ]; then
