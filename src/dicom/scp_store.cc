@@ -45,6 +45,7 @@ extern "C" {
 #include "dicom/bridge_priv.h"
 #include "dicom/dcmbridge.h"
 #include "dicom/dsscan.h"
+#include "dicom/guard.h"
 #include "dicom/qr.h"
 #include "dicom/scp_qr.h"
 
@@ -570,6 +571,7 @@ negotiate(dcm_scp *scp, T_ASC_Association *as, enum dcm_verdict verdict)
 		if (ASC_acceptPresentationContext(as->params,
 		    pc.presentationContextID, chosen, role).bad())
 			return -1;
+		guard_context((unsigned char)pc.presentationContextID, chosen);
 	}
 	return 0;
 }
@@ -691,61 +693,6 @@ struct conn_arg {
 	int	 fd;
 };
 
-/*
- * wait_for_rq - wait until the peer's first PDU is in the socket buffer
- * (or 64 KB of it), so DCMTK parses it without blocking while it holds
- * net_mu.  A peer that connects and stays silent then costs only its own
- * thread.  0, or -1 with *why set.
- */
-static int
-wait_for_rq(dcm_scp *scp, int fd, int timeout_s, const char **why)
-{
-	unsigned char hdr[6];
-	struct timespec t0, t;
-	int avail;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		struct pollfd pfd = { fd, POLLIN | POLLRDHUP, 0 };
-		ssize_t n;
-		int left;
-
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		left = timeout_s * 1000 - (int)((t.tv_sec - t0.tv_sec) * 1000 +
-		    (t.tv_nsec - t0.tv_nsec) / 1000000);
-		if (scp->stop.load()) {
-			*why = "shutting down";
-			return -1;
-		}
-		if (left <= 0) {
-			*why = "no association request before acse_timeout";
-			return -1;
-		}
-		if (poll(&pfd, 1, left < 500 ? left : 500) == 0)
-			continue;
-		n = recv(fd, hdr, sizeof(hdr), MSG_PEEK | MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (n == (ssize_t)sizeof(hdr)) {
-			size_t len = (size_t)hdr[2] << 24 | (size_t)hdr[3] << 16 |
-			    (size_t)hdr[4] << 8 | hdr[5];
-			size_t want = len > 65536 ? 65536 : 6 + len;
-
-			/* Not a request, or one DCMTK refuses by its header alone. */
-			if (hdr[0] != 0x01 || len > dcmAssociatePDUSizeLimit.get())
-				return 0;
-			if (ioctl(fd, FIONREAD, &avail) == 0 && (size_t)avail >= want)
-				return 0;
-		}
-		if (n <= 0 || (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
-			*why = "peer closed the connection before a complete "
-			    "association request";
-			return -1;
-		}
-		usleep(10000);	/* part of the PDU is here: let the rest come */
-	}
-}
-
 static void
 conn_done(dcm_scp *scp, int negotiated)
 {
@@ -768,8 +715,12 @@ conn_thread(void *p)
 	delete a;
 	try {
 		const char *why = "";
+		std::string rq;
 
-		if (wait_for_rq(scp, fd, scp->acse_timeout, &why) == -1) {
+		/* The whole request, read here with no lock held, so a peer
+		 * that sends half of one stalls only its own thread. */
+		if (guard_read_rq(fd, scp->acse_timeout,
+		    dcmAssociatePDUSizeLimit.get(), scp->stop, rq, &why) == -1) {
 			log_info("connection dropped: %s", why);
 			close(fd);
 			conn_done(scp, 0);
@@ -777,8 +728,10 @@ conn_thread(void *p)
 		}
 		pthread_mutex_lock(&scp->net_mu);
 		dcmExternalSocketHandle.set(fd);
+		guard_prefetched(&rq);
 		OFCondition c = ASC_receiveAssociation(scp->net, &as,
 		    scp->max_pdu, NULL, NULL, OFFalse, DUL_BLOCK, 0);
+		guard_prefetched(NULL);
 		dcmExternalSocketHandle.set(DCMNET_INVALID_SOCKET);
 		pthread_mutex_unlock(&scp->net_mu);
 		if (c.bad()) {
@@ -899,6 +852,11 @@ dcm_scp_new(const struct dcm_scp_params *p, const struct dcm_scp_ops *ops,
 		dcmExternalSocketHandle.set(DCMNET_INVALID_SOCKET);
 		if (c.bad()) {
 			snprintf(err, errsz, "ASC_initializeNetwork: %s", c.text());
+			dcm_scp_free(scp);
+			return NULL;
+		}
+		if (guard_install(scp->net, scp->max_pdu, scp->dimse_timeout) == -1) {
+			snprintf(err, errsz, "cannot install the transport guard");
 			dcm_scp_free(scp);
 			return NULL;
 		}
