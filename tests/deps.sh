@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="autoconf automake libtool pkg-config make gcc g++ \
-libdcmtk-dev dcmtk libopenjp2-7-dev libsndfile1-dev libtiff-dev libssl-dev zlib1g-dev \
+libdcmtk-dev dcmtk libopenjp2-7-dev libopenjp2-tools libsndfile1-dev libtiff-dev libssl-dev zlib1g-dev \
 libopenblas-dev libxml2-dev libsqlite3-dev sqlite3 libcmocka-dev \
 libjson-c-dev libpng-dev mandoc man-db \
 orthanc dicom3tools pixelmed-apps libgdcm-tools odil ctn \
