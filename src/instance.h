@@ -14,6 +14,7 @@ struct instance_meta {
 	char	study_uid[INSTANCE_UID_MAX + 1];
 	char	series_uid[INSTANCE_UID_MAX + 1];
 	char	transfer_syntax[INSTANCE_UID_MAX + 1];
+	char	patient_id[65];		/* LO, trimmed; "" when absent */
 	char	calling_ae[17];
 };
 

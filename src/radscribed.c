@@ -237,6 +237,8 @@ cb_store(void *ctx, const struct instance_meta *m, int fd, const char *tmp_path)
 		return DCM_STORE_OK;
 	case RECEIVE_BAD_UID:
 		return DCM_STORE_BAD_UID;
+	case RECEIVE_CONFLICT:
+		return DCM_STORE_CONFLICT;
 	default:
 		return DCM_STORE_NO_RESOURCES;
 	}
@@ -357,30 +359,37 @@ static int
 reindex_one(void *arg, const char *path)
 {
 	static const char sql[] =
-	    "SELECT 1 FROM instances WHERE sop_instance_uid = ?1 AND path = ?2";
+	    "SELECT path FROM instances WHERE sop_instance_uid = ?1";
 	struct reindex *ri = arg;
 	struct instance_meta m;
-	char uid[INSTANCE_UID_MAX + 8], err[512];
-	const char *base = strrchr(path, '/');
+	char uid[INSTANCE_UID_MAX + 8], err[512], held[4096] = "";
 	sqlite3_stmt *st;
 	struct stat sb;
-	size_t n;
 	int rc;
 
-	snprintf(uid, sizeof(uid), "%s", base ? base + 1 : path);
-	n = strlen(uid);
-	if (n > 4 && strcmp(uid + n - 4, ".dcm") == 0)
-		uid[n - 4] = '\0';
+	if (spool_path_uid(path, uid, sizeof(uid)) == -1)
+		snprintf(uid, sizeof(uid), "%s", "");
 	if ((st = db_prepare(ri->db, sql)) == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, uid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
 	rc = db_step(ri->db, st);
-	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc != SQLITE_DONE)
+		snprintf(held, sizeof(held), "%s",
+		    (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return -1;
+	if (strcmp(held, path) == 0)
+		return 0;
+	/* A resend renamed beside the file it replaces, whose commit a crash
+	 * prevented: never acknowledged, so the indexed file stands. */
+	if (held[0] != '\0' && stat(held, &sb) == 0) {
+		if (spool_unlink(path) == -1)
+			return -1;
+		log_info("recovery: removed %s, an unacknowledged resend of "
+		    "sop=%s", path, uid);
+		return 0;
+	}
 	/* A file renamed into place whose commit a crash prevented. */
 	if (dcm_file_meta(path, &m, err, sizeof(err)) == -1 ||
 	    strcmp(m.sop_instance_uid, uid) != 0 || stat(path, &sb) == -1) {

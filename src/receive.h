@@ -19,7 +19,9 @@
 enum receive_rc {
 	RECEIVE_OK,
 	RECEIVE_NO_RESOURCES,	/* disk, file system or database: 0xA700 */
-	RECEIVE_BAD_UID		/* a UID unusable as a key: 0xC001 */
+	RECEIVE_BAD_UID,	/* a UID unusable as a key: 0xC001 */
+	RECEIVE_CONFLICT	/* the UID is held by another study or patient:
+				 * 0xA900, nothing changed, an events row */
 };
 
 struct receive;
@@ -37,6 +39,10 @@ int	receive_tmp_open(struct receive *rc, char *path /* OUT */, size_t pathsz);
 /*
  * receive_commit - fsync, rename into the spool, index.  Takes ownership
  * of fd and tmp_path's file: on return both are gone (moved or removed).
+ * A resend of a stored UID with the same study and patient replaces it
+ * atomically (the old file is removed only after the commit); one that
+ * names another study or patient is RECEIVE_CONFLICT.  Calls for one UID
+ * are serialised across threads.
  */
 enum receive_rc receive_commit(struct receive *rc, const struct instance_meta *m,
 	    int fd, const char *tmp_path);

@@ -169,6 +169,44 @@ spool_final_path(const struct spool *sp, const char *uid, char *path,
 	return n < 0 || (size_t)n >= pathsz ? -1 : 0;
 }
 
+/* spool_replace_path - UID.dcm <-> UID.r.dcm */
+int
+spool_replace_path(const char *current, char *out, size_t outsz)
+{
+	size_t n = strlen(current);
+	int k;
+
+	if (n > 6 && strcmp(current + n - 6, ".r.dcm") == 0)
+		k = snprintf(out, outsz, "%.*s.dcm", (int)(n - 6), current);
+	else if (n > 4 && strcmp(current + n - 4, ".dcm") == 0)
+		k = snprintf(out, outsz, "%.*s.r.dcm", (int)(n - 4), current);
+	else
+		return -1;
+	return k < 0 || (size_t)k >= outsz ? -1 : 0;
+}
+
+/* spool_path_uid - the UID in a spool file's name */
+int
+spool_path_uid(const char *path, char *uid, size_t uidsz)
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	if (n > 6 && strcmp(base + n - 6, ".r.dcm") == 0)
+		n -= 6;
+	else if (n > 4 && strcmp(base + n - 4, ".dcm") == 0)
+		n -= 4;
+	else
+		return -1;
+	if (n >= uidsz)
+		return -1;
+	memcpy(uid, base, n);
+	uid[n] = '\0';
+	return spool_uid_valid(uid) ? 0 : -1;
+}
+
 /* parent_fsync - fsync the directory holding path. */
 static int
 parent_fsync(const char *path)

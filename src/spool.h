@@ -35,6 +35,14 @@ void	spool_tmp_discard(int fd, const char *path);
 int	spool_final_path(const struct spool *sp, const char *sop_uid,
 	    char *path /* OUT */, size_t pathsz);
 /*
+ * spool_replace_path - the other of the object's two names (UID.dcm and
+ * UID.r.dcm): a replacement is written there, so the file it replaces
+ * survives until the new one is committed.  -1 if current is neither.
+ */
+int	spool_replace_path(const char *current, char *out /* OUT */, size_t outsz);
+/* spool_path_uid - the SOP Instance UID a spool file is named for; -1 if none. */
+int	spool_path_uid(const char *path, char *uid /* OUT */, size_t uidsz);
+/*
  * spool_commit - fsync and close fd (always closed), rename tmp_path to
  * final_path, fsync the directory.  0, or -1 with errno set and the tmp
  * file removed.  *existed (OUT) tells whether final_path was replaced.

@@ -126,6 +126,23 @@ dcm_xfer_name(const char *uid)
 	return x.getXfer() == EXS_Unknown ? uid : x.getXferName();
 }
 
+/* bridge_get_lo - a text value, leading and trailing spaces dropped */
+void
+bridge_get_lo(DcmItem *item, const DcmTagKey &tag, char *out, size_t outsz)
+{
+	OFString v;
+	size_t a, b;
+
+	out[0] = '\0';
+	if (item->findAndGetOFString(tag, v).bad())
+		return;
+	for (a = 0; a < v.size() && v[a] == ' '; a++)
+		continue;
+	for (b = v.size(); b > a && (v[b - 1] == ' ' || v[b - 1] == '\0'); b--)
+		continue;
+	snprintf(out, outsz, "%.*s", (int)(b - a), v.c_str() + a);
+}
+
 /* copy_uid - element value into a fixed buffer; -1 if absent or too long. */
 int
 bridge_get_uid(DcmItem *item, const DcmTagKey &tag, char *out, size_t outsz)
@@ -172,6 +189,7 @@ dcm_file_meta(const char *path, struct instance_meta *m, char *err, size_t errsz
 			return -1;
 		}
 		bridge_get_uid(ds, DCM_SeriesInstanceUID, m->series_uid, sizeof(m->series_uid));
+		bridge_get_lo(ds, DCM_PatientID, m->patient_id, sizeof(m->patient_id));
 		if (bridge_get_uid(ff.getMetaInfo(), DCM_TransferSyntaxUID,
 		    m->transfer_syntax, sizeof(m->transfer_syntax)) == -1) {
 			DcmXfer x(ds->getOriginalXfer());

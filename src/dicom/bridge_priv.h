@@ -21,6 +21,9 @@ int	bridge_load_header(DcmFileFormat &ff, const char *path, char *err,
 int	bridge_grey(DcmFileFormat &ff, unsigned char **px, int *w, int *h,
 	    char *err, size_t errsz);
 
+/* bridge_get_lo - a text element, trimmed, into out ("" when absent). */
+void	bridge_get_lo(DcmItem *item, const DcmTagKey &tag, char *out, size_t outsz);
+
 /* bridge_get_uid - a UID element into out; -1 if absent, empty or too long. */
 int	bridge_get_uid(DcmItem *item, const DcmTagKey &tag, char *out, size_t outsz);
 

@@ -128,7 +128,8 @@ enum dcm_verdict {
 enum dcm_store_rc {
 	DCM_STORE_OK,
 	DCM_STORE_NO_RESOURCES,		/* 0xA700 */
-	DCM_STORE_BAD_UID		/* 0xC001 */
+	DCM_STORE_BAD_UID,		/* 0xC001 */
+	DCM_STORE_CONFLICT		/* 0xA900: UID held by another study or patient */
 };
 
 /* Called on association threads; each association has its own ctx. */

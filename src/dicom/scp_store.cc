@@ -282,6 +282,7 @@ check_dataset(const char *path, const T_DIMSE_C_StoreRQ &req, const char *ts,
 		return STATUS_CANNOT_PARSE;
 	}
 	snprintf(m->transfer_syntax, sizeof(m->transfer_syntax), "%s", ts);
+	bridge_get_lo(ds, DCM_PatientID, m->patient_id, sizeof(m->patient_id));
 	return STATUS_Success;
 }
 
@@ -397,6 +398,11 @@ handle_store(dcm_scp *scp, void *ctx, T_ASC_Association *as,
 		case DCM_STORE_BAD_UID:
 			status = STATUS_BAD_UID;
 			snprintf(why, sizeof(why), "SOP Instance UID not valid");
+			break;
+		case DCM_STORE_CONFLICT:
+			status = STATUS_NOT_MATCH;
+			snprintf(why, sizeof(why), "SOP Instance UID already "
+			    "stored for another study or patient");
 			break;
 		default:
 			status = STATUS_NO_RESOURCES;

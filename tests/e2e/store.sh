@@ -6,7 +6,7 @@
 
 # per sender: 1 send, 2 DB rows, 3 datasets identical, 4 columns, 5 one job
 SENDERS="storescu-dx storescu-cr gdcmscu odil ctn"
-tap_plan $((5 * 5 + 2 + 8))
+tap_plan $((5 * 5 + 2 + 11))
 need "$RADSCRIBED" "$RADSCRIBE" storescu echoscu gdcmscu odil send_image \
     dcmdump dcmcjpeg sqlite3
 need_pydicom
@@ -204,6 +204,47 @@ else
     tap_fail "resend: stored files still match and the spool holds exactly $total_inst objects" \
         "differing:$bad" "objects in spool: $nfiles"
 fi
+
+# A SOP Instance UID stays with its study and patient: a resend that moves
+# it to another study, or names another patient, is refused (0xA900) and
+# changes nothing on disk or in the index; an events row records it.
+fsop=$(sop_uid "$d/frontal.dcm")
+p0=$(instance_path "$fsop")
+h0=$(sha256sum < "$p0")
+row0=$(sql "SELECT study_id, path, size, patient_id FROM instances WHERE sop_instance_uid='$fsop';")
+"$PY" - "$d/frontal.dcm" "$d/moved.dcm" "$d/otherpat.dcm" <<'PYEOF'
+import sys, pydicom
+from pydicom.uid import generate_uid
+ds = pydicom.dcmread(sys.argv[1])
+ds.StudyInstanceUID = generate_uid()
+ds.PatientID = "INTRUDER-1"
+ds.PatientName = "Other^Patient"
+ds.save_as(sys.argv[2])
+ds = pydicom.dcmread(sys.argv[1])
+ds.PatientID = "INTRUDER-2"
+ds.save_as(sys.argv[3])
+PYEOF
+for v in moved otherpat; do
+    storescu -v -xy -aet SCU_dx -aec "$AE" "$HOST" "$PORT" "$d/$v.dcm" > "$d/$v.log" 2>&1
+done
+if grep -q "Received Store Response (Error: DataSetDoesNotMatchSOPClass" "$d/moved.log" &&
+   grep -q "Received Store Response (Error: DataSetDoesNotMatchSOPClass" "$d/otherpat.log"; then
+    tap_ok "resend under another study, or with another Patient ID: refused with 0xA900"
+else
+    tap_fail "resend under another study, or with another Patient ID: refused with 0xA900" \
+        "$(grep -h 'Store Response' "$d/moved.log" "$d/otherpat.log")"
+fi
+row1=$(sql "SELECT study_id, path, size, patient_id FROM instances WHERE sop_instance_uid='$fsop';")
+h1=$(sha256sum < "$(instance_path "$fsop")")
+nst=$(sql "SELECT count(*) FROM studies;")
+if [ "$row1" = "$row0" ] && [ "$h1" = "$h0" ] && [ "$nst" = 5 ]; then
+    tap_ok "... the stored file, its index row and the studies are unchanged"
+else
+    tap_fail "... the stored file, its index row and the studies are unchanged" \
+        "row before: $row0" "row after:  $row1" "hash same: $([ "$h1" = "$h0" ] && echo yes || echo no)" "studies: $nst"
+fi
+tap_is "... and each refusal is an events row" \
+    "$(sql "SELECT count(*) FROM events WHERE kind='sop-conflict' AND detail LIKE '%$fsop%';")" 2
 
 # odil store (Odil 0.12) proposes only Explicit/Implicit VR Little Endian
 # and sends a JPEG file unchanged: encapsulated pixel data over an Explicit
