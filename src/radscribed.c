@@ -189,21 +189,23 @@ cb_assoc_open(void *arg, const struct dcm_assoc_info *ai,
 	as = xcalloc(1, sizeof(*as));
 	as->app = app;
 	as->rc = rc;
+	/* Logged only when recorded: both are rate-limited per source. */
 	if (!ai->called_ok) {
-		log_warn("association from %s (%s) refused: called AE title %s "
-		    "is not ours", ai->calling_ae, ai->peer, ai->called_ae);
-		events_add(receive_db(rc), "assoc-rejected", ai->calling_ae,
-		    ai->called_ae, ai->peer, "called AE title not recognized");
+		if (events_add_limited(receive_db(rc), "assoc-rejected",
+		    ai->calling_ae, ai->called_ae, ai->peer,
+		    "called AE title not recognized") != 0)
+			log_warn("association from %s (%s) refused: called AE "
+			    "title %s is not ours", ai->calling_ae, ai->peer,
+			    ai->called_ae);
 		*verdict_out = DCM_REJECT_CALLED;
 		return as;
 	}
 	*verdict_out = verdict(app, ai, &why);
-	if (*verdict_out == DCM_REJECT_CALLING) {
+	if (*verdict_out == DCM_REJECT_CALLING &&
+	    events_add_limited(receive_db(rc), "assoc-rejected", ai->calling_ae,
+	    ai->called_ae, ai->peer, why) != 0)
 		log_warn("association from %s (%s) refused: %s", ai->calling_ae,
 		    ai->peer, why);
-		events_add(receive_db(rc), "assoc-rejected", ai->calling_ae,
-		    ai->called_ae, ai->peer, why);
-	}
 	return as;
 }
 
@@ -684,6 +686,8 @@ main(int argc, char *argv[])
 		return 0;
 	}
 
+	/* The database, spool and reports name patients: nothing for others. */
+	umask(027);
 	log_init("radscribed", foreground, app.conf.log_level);
 	warn_query_open(app.qacl);
 	if (blas_why[0] != '\0')

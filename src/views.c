@@ -82,16 +82,18 @@ views_body_part(const struct dcm_image_info *in, char *why, size_t whysz)
 		for (int i = 0; chest_parts[i] != NULL; i++)
 			if (strstr(in->body_part, chest_parts[i]) != NULL)
 				return VIEWS_PART_CHEST;
-		snprintf(why, whysz, "Body Part Examined is %s, not chest",
-		    in->body_part);
+		/* No value in the reason: it is logged and shown by status. */
+		snprintf(why, whysz, "Body Part Examined names another body "
+		    "part than the chest");
 		return VIEWS_PART_OTHER;
 	}
 	for (int i = 0; i < 3; i++) {
 		if (any_word(desc[i], chest_parts))
 			return VIEWS_PART_CHEST;
 		if (any_word(desc[i], other_parts)) {
-			snprintf(why, whysz, "description \"%s\" names another "
-			    "body part than the chest", desc[i]);
+			snprintf(why, whysz, "the %s names another body part "
+			    "than the chest", i == 0 ? "Series Description" :
+			    i == 1 ? "Study Description" : "Protocol Name");
 			return VIEWS_PART_OTHER;
 		}
 	}

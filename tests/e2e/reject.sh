@@ -4,7 +4,7 @@
 # mismatch with the command, unparsable data set).
 . "$(dirname "$0")/lib.sh"
 
-tap_plan 24
+tap_plan 27
 need "$RADSCRIBED" storescu echoscu dcmdump dcmconv sqlite3
 need_pydicom
 
@@ -206,6 +206,32 @@ tap_is "no partial files left in spool tmp/" "$left" 0
 n=$(sql "SELECT count(*) FROM instances;")
 nobj=$(find "$SPOOL/objects" -type f -name '*.dcm' | wc -l)
 tap_is "exactly the 2 good instances are indexed and in the spool" "$n $nobj" "2 2"
+
+# A loop of refused associations from one source: at most 20 events rows
+# a minute for it (and as many log lines), and the daemon keeps serving.
+before=$(sql "SELECT count(*) FROM events WHERE kind='assoc-rejected';")
+for i in $(seq 40); do
+    echoscu -to 5 -aet LOOPER -aec "$AE" "$HOST" "$PORT" > /dev/null 2>&1
+done
+after=$(sql "SELECT count(*) FROM events WHERE kind='assoc-rejected';")
+nlog=$(grep -c "association from LOOPER (127.0.0.1) refused" "$DLOG")
+if [ $((after - before)) -le 20 ] && [ $((after - before)) -ge 1 ] && [ "$nlog" -le 20 ]; then
+    tap_ok "40 refused associations from one source: $((after - before)) events rows and $nlog log lines (at most 20 a minute)"
+else
+    tap_fail "40 refused associations from one source: at most 20 events rows and log lines" \
+        "rows: $((after - before)), log lines: $nlog"
+fi
+tap_check "... and an allowed AE still gets C-ECHO" echo_ok
+
+# Files that name patients are not readable by others (umask 027).
+modes=$(stat -c '%a %n' "$DB" "$DB-wal" "$SPOOL/objects" \
+    $(find "$SPOOL/objects" -type f -name '*.dcm' | head -n 1) 2>&1)
+if [ -n "$modes" ] && ! awk '{ if (substr($1, length($1), 1) != "0") bad = 1 } END { exit !bad }' <<<"$modes" &&
+   [ "$(stat -c %a "$DB")" = 640 ]; then
+    tap_ok "database, WAL, spool and objects: no access for others (database 0640)"
+else
+    tap_fail "database, WAL, spool and objects: no access for others" "$modes"
+fi
 
 stop_daemon
 tap_done
