@@ -70,6 +70,7 @@ static const struct conf_key keys[] = {
 	{ "lora",		T_OPTSTR,   unset,		0, 0,	  OFF(lora) },
 	{ "beams",		T_INT,	    "1",		1, 8,	  OFF(beams) },
 	{ "threads",		T_INT,	    "2",		1, 256,	  OFF(threads) },
+	{ "max_query_results",	T_INT,	    "5000",		1, 1000000, OFF(max_query_results) },
 	{ "max_instance_size",	T_SIZE,	    "1G",		1L << 20, 1L << 40, OFF(max_instance_size) },
 	{ "max_decoded_size",	T_SIZE,	    "2G",		1L << 20, 1L << 40, OFF(max_decoded_size) },
 	{ "redraft",		T_REDRAFT,  "redraft",		0, 0,	  OFF(redraft) },

@@ -98,6 +98,7 @@ struct conf {
 	/* hostile-input bounds: a received instance, one decoded image */
 	int64_t			 max_instance_size;
 	int64_t			 max_decoded_size;
+	int			 max_query_results;	/* C-FIND matches */
 	enum conf_redraft	 redraft;
 	enum conf_body_part	 unknown_body_part;
 

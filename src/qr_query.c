@@ -335,6 +335,7 @@ prepare(struct db *db, struct sql *s, sqlite3_stmt **st, char *why, size_t whysz
 /* qr_query_find - C-FIND matches of q, one SQL statement */
 enum dcm_qr_rc
 qr_query_find(struct db *db, const struct dcm_qr_query *q, int images,
+    size_t max,
     struct dcm_qr_matches *m, char *why, size_t whysz)
 {
 	struct sql s = { xmalloc(1024), 0, 1024, NULL, 0 };
@@ -373,6 +374,9 @@ qr_query_find(struct db *db, const struct dcm_qr_query *q, int images,
 		add(&s, " ORDER BY q.id");
 	else
 		add(&s, " GROUP BY q.%s ORDER BY min(q.id)", level_key[q->level]);
+	/* one more than allowed, to tell that there were more */
+	if (max > 0)
+		add(&s, " LIMIT %zu", max + 1);
 	/* the WHERE's values follow the SELECT's (which has none) */
 	s.bind = w.bind;
 	s.nbind = w.nbind;
@@ -393,6 +397,12 @@ qr_query_find(struct db *db, const struct dcm_qr_query *q, int images,
 			    xstrdup((const char *)t) : NULL;
 		}
 		m->n++;
+	}
+	if (step == SQLITE_DONE && max > 0 && m->n > max) {
+		m->n--;
+		for (size_t k = 0; k < q->nkeys; k++)
+			free(m->v[m->n * q->nkeys + k]);
+		m->truncated = 1;
 	}
 	if (step != SQLITE_DONE) {
 		snprintf(why, whysz, "database: %s", db_errmsg(db));

@@ -21,11 +21,12 @@
  * qr_query_matches_free or let the bridge free them).  DCM_QR_OK,
  * DCM_QR_CANNOT_PROCESS for a value that is not valid for its VR (e.g. a
  * malformed date range), DCM_QR_NO_RESOURCES on a database error; why
- * says which.  On failure *m holds nothing.
+ * says which.  On failure *m holds nothing.  At most max matches (0: no
+ * limit) are returned; m->truncated says there were more.
  */
 enum dcm_qr_rc qr_query_find(struct db *db, const struct dcm_qr_query *q,
-	    int images, struct dcm_qr_matches *m /* OUT */, char *why,
-	    size_t whysz);
+	    int images, size_t max, struct dcm_qr_matches *m /* OUT */,
+	    char *why, size_t whysz);
 
 /*
  * qr_query_retrieve - the instances the unique keys of q select (the

@@ -268,7 +268,7 @@ cb_qr_find(void *ctx, const struct dcm_qr_query *q, struct dcm_qr_matches *m,
 	struct assoc *as = ctx;
 
 	return qr_query_find(receive_db(as->rc), q, as->app->conf.query_images,
-	    m, why, whysz);
+	    (size_t)as->app->conf.max_query_results, m, why, whysz);
 }
 
 static enum dcm_qr_rc

@@ -69,6 +69,7 @@ struct dcm_qr_matches {
 	size_t	  n;
 	char	**v;
 	int	  unsupported;	/* a key was neither matched nor returned: 0xFF01 */
+	int	  truncated;	/* more than max_query_results matched */
 };
 
 /* One instance a C-MOVE or C-GET sends; path malloc'd, freed by the bridge. */

@@ -43,6 +43,9 @@ extern "C" {
 #define ST_NOT_MATCH		0xA900	/* Identifier does not match SOP Class */
 #define ST_CANNOT_PROCESS	0xC000
 #define ST_SUBOP_FAILURES	0xB000
+/* C-FIND defines no warning; a Bxxx final status is one (PS3.7 C.3),
+ * with the reason in Error Comment. */
+#define ST_FIND_TRUNCATED	0xB000
 #define ST_NOT_SUPPORTED	0x0122
 
 enum qr_op { OP_FIND, OP_MOVE, OP_GET };
@@ -389,6 +392,17 @@ find_cb(void *p, OFBool cancelled, T_DIMSE_C_FindRQ *req, DcmDataset *ids,
 			    ST_PENDING;
 			return;
 		}
+		if (s->m.truncated) {
+			/* PS3.7 C.3: a warning class (Bxxx) final status. */
+			char why[128];
+
+			snprintf(why, sizeof(why), "more than max_query_results "
+			    "matches; the first %zu sent", s->m.n);
+			log_warn("C-FIND from %s: %s", qa->calling_ae, why);
+			rsp->DimseStatus = ST_FIND_TRUNCATED;
+			*detail = status_detail(why);
+			return;
+		}
 		rsp->DimseStatus = STATUS_Success;
 	} catch (...) {
 		log_err("C-FIND from %s: unexpected C++ exception", qa->calling_ae);
@@ -540,6 +554,13 @@ suboperation(retrieve_state *s, Uint16 move_id)
 		    "C-MOVE" : "C-GET", f.sop_instance_uid, why.c_str());
 }
 
+/* us - a count as US (PS3.7 C.4.2.1.4: 16 bits): saturated, never wrapped. */
+static DIC_US
+us(size_t n)
+{
+	return n > 0xffff ? (DIC_US)0xffff : (DIC_US)n;
+}
+
 /* failed_list - the Failed SOP Instance UID List identifier, or NULL. */
 static DcmDataset *
 failed_list(const retrieve_state *s)
@@ -548,8 +569,18 @@ failed_list(const retrieve_state *s)
 
 	if (s->failed_uids.empty())
 		return NULL;
-	for (size_t i = 0; i < s->failed_uids.size(); i++)
+	/* An explicit VR UI value holds at most 65534 bytes: list what fits
+	 * (about a thousand UIDs) rather than fail to encode the response. */
+	size_t i;
+	for (i = 0; i < s->failed_uids.size(); i++) {
+		if (v.size() + 1 + s->failed_uids[i].size() > 65534)
+			break;
 		v += (i ? "\\" : "") + s->failed_uids[i];
+	}
+	if (i < s->failed_uids.size())
+		log_warn("%s: %zu failed SOP Instance UIDs not listed in the "
+		    "response (the list holds 64 KiB)", s->op == OP_MOVE ?
+		    "C-MOVE" : "C-GET", s->failed_uids.size() - i);
 	DcmDataset *d = new DcmDataset;
 	d->putAndInsertString(DCM_FailedSOPInstanceUIDList, v.c_str());
 	return d;
@@ -661,10 +692,10 @@ step(retrieve_state *s, OFBool cancelled, const char *move_dest,
 		st = ST_CANNOT_PROCESS;
 	}
 	*status = st;
-	*remaining = (DIC_US)(s->n - s->next);
-	*completed = (DIC_US)s->completed;
-	*failed = (DIC_US)s->failed;
-	*warning = (DIC_US)s->warning;
+	*remaining = us(s->n - s->next);
+	*completed = us(s->completed);
+	*failed = us(s->failed);
+	*warning = us(s->warning);
 }
 
 static void

@@ -14,7 +14,7 @@
 # serving.  With query_images = yes the received images are served too.
 . "$(dirname "$0")/lib.sh"
 
-tap_plan 41
+tap_plan 42
 need "$RADSCRIBED" "$ORTHANC" storescu findscu movescu getscu storescp \
     echoscu dcmdump odil sqlite3
 need_pydicom
@@ -415,4 +415,18 @@ tap_is "allow_query = *: any calling AE title finds the four studies" \
     "$(got open StudyInstanceUID | wc -w)/$(final open)" "4/Success"
 tap_check "allow_query = *: a warning at start-up" \
     grep -q "allow_query = \*: any calling AE title may query" "$DLOG"
+
+# max_query_results: the first N matches, then a warning final status
+stop_daemon 15
+echo "max_query_results = 2" >> "$CONF"
+start_daemon || tap_bail_rest "radscribed did not restart (max_query_results)"
+qfind capped -S -k QueryRetrieveLevel=STUDY -k StudyInstanceUID
+n=$(got capped StudyInstanceUID | wc -w)
+if [ "$n" = 2 ] && grep -qi "Received Final Find Response" "$T/find.capped/log" &&
+   grep -qiE "0xb000|Warning" "$T/find.capped/log"; then
+    tap_ok "max_query_results = 2: two of the four studies, then a warning final status (0xB000)"
+else
+    tap_fail "max_query_results = 2: two of the four studies, then a warning final status" \
+        "matches: $n" "$(grep -i 'Final Find Response' -A3 "$T/find.capped/log" | head -n 5)"
+fi
 tap_done

@@ -90,7 +90,7 @@ findi(struct util_fx *fx, int images, enum dcm_qr_level level, uint32_t tag,
 	enum dcm_qr_rc rc;
 
 	out[0] = '\0';
-	if ((rc = qr_query_find(fx->db, &q, images, &m, why, sizeof(why))) != DCM_QR_OK) {
+	if ((rc = qr_query_find(fx->db, &q, images, 0, &m, why, sizeof(why))) != DCM_QR_OK) {
 		snprintf(out, sizeof(out), "rc=%d", (int)rc);
 		return out;
 	}
@@ -190,7 +190,7 @@ test_returned(void **state)
 	struct dcm_qr_matches m;
 	char why[256];
 
-	assert_int_equal(qr_query_find(fx->db, &q, 0, &m, why, sizeof(why)), DCM_QR_OK);
+	assert_int_equal(qr_query_find(fx->db, &q, 0, 0, &m, why, sizeof(why)), DCM_QR_OK);
 	assert_int_equal(m.n, 1);
 	assert_string_equal(m.v[0], "1.1");
 	assert_string_equal(m.v[1], "2");
