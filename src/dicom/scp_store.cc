@@ -36,6 +36,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <list>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -73,6 +75,8 @@ struct dcm_scp {
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 idle;
 	int			 active;	/* negotiated associations */
+	std::map<std::string, std::list<int> > pending;	/* still negotiating */
+	unsigned long		 evicted;	/* cut by SCP_PENDING_PER_HOST */
 	int			 threads;	/* connection threads, incl. pending */
 };
 
@@ -699,6 +703,60 @@ struct conn_arg {
 	int	 fd;
 };
 
+/*
+ * Connections still negotiating, per source address: past
+ * SCP_PENDING_PER_HOST the oldest one from that address is cut, so one
+ * host cannot fill the pending slots, while a new connection from it
+ * (perhaps a legitimate one behind the same NAT) still gets its turn.
+ * Under scp->mu.
+ */
+#define SCP_PENDING_PER_HOST	16	/* "more than 16" in the log below */
+
+static void
+pending_add(dcm_scp *scp, const std::string &host, int fd)
+{
+	std::list<int> &l = scp->pending[host];
+
+	if (l.size() >= SCP_PENDING_PER_HOST) {
+		/* the thread sees the shutdown, removes it and closes it */
+		shutdown(l.front(), SHUT_RDWR);
+		l.pop_front();
+		scp->evicted++;
+	}
+	l.push_back(fd);
+}
+
+/* pending_remove - false when fd had been cut by pending_add */
+static bool
+pending_remove(dcm_scp *scp, const std::string &host, int fd)
+{
+	std::map<std::string, std::list<int> >::iterator it =
+	    scp->pending.find(host);
+	size_t n;
+
+	if (it == scp->pending.end())
+		return false;
+	n = it->second.size();
+	it->second.remove(fd);
+	bool found = it->second.size() != n;
+	if (it->second.empty())
+		scp->pending.erase(it);
+	return found;
+}
+
+static std::string
+peer_host(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char buf[INET6_ADDRSTRLEN] = "";
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
+		getnameinfo((struct sockaddr *)&ss, len, buf, sizeof(buf), NULL,
+		    0, NI_NUMERICHOST);
+	return buf;
+}
+
 static void
 conn_done(dcm_scp *scp, int negotiated)
 {
@@ -723,11 +781,24 @@ conn_thread(void *p)
 		const char *why = "";
 		std::string rq;
 
+		std::string host = peer_host(fd);
+		int rrc;
+
 		/* The whole request, read here with no lock held, so a peer
 		 * that sends half of one stalls only its own thread. */
-		if (guard_read_rq(fd, scp->acse_timeout,
-		    dcmAssociatePDUSizeLimit.get(), scp->stop, rq, &why) == -1) {
-			log_info("connection dropped: %s", why);
+		pthread_mutex_lock(&scp->mu);
+		pending_add(scp, host, fd);
+		pthread_mutex_unlock(&scp->mu);
+		rrc = guard_read_rq(fd, scp->acse_timeout,
+		    dcmAssociatePDUSizeLimit.get(), scp->stop, rq, &why);
+		pthread_mutex_lock(&scp->mu);
+		if (!pending_remove(scp, host, fd) && rrc == -1)
+			why = "more than 16"
+			    " connections from this host still negotiating; "
+			    "the oldest is cut";
+		pthread_mutex_unlock(&scp->mu);
+		if (rrc == -1) {
+			log_info("connection from %s dropped: %s", host.c_str(), why);
 			close(fd);
 			conn_done(scp, 0);
 			return NULL;
@@ -830,6 +901,7 @@ dcm_scp_new(const struct dcm_scp_params *p, const struct dcm_scp_ops *ops,
 		scp->max_pdu = p->max_pdu;
 		scp->dimse_timeout = p->dimse_timeout;
 		scp->max_instance_size = p->max_instance_size;
+		scp->evicted = 0;
 		for (const char *const *s = p->sop_classes; *s; s++)
 			scp->sop_classes.push_back(*s);
 		scp->ops = ops;
