@@ -41,7 +41,8 @@ for r in $ROUNDS; do
     else
         tap_fail "round $round: killed -9 mid-transfer, storescu failed, restart OK" \
             "acknowledged $acked (wanted $k..$((N - 1))), storescu exit $src" "$(tail -n 5 "$d/send.log")"
-        start_daemon
+        # never send to a daemon that is not listening yet
+        { alive && wait_ready; } || start_daemon || tap_bail_rest "radscribed did not restart"
     fi
 
     bad=

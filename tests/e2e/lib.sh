@@ -252,7 +252,9 @@ start_daemon() {
 # wait_ready [SECONDS]: wait until OUR daemon logged that it listens (another
 # script's daemon may answer on a recycled port), then for its C-ECHO.
 wait_ready() {
-    local t=${1:-15} i=0 mark
+    # generous: it returns as soon as the daemon answers, and a loaded CI
+    # machine can take many seconds to map the model
+    local t=${1:-60} i=0 mark
     mark=$(grep -c '^=== start' "$DLOG")
     while [ $i -lt $((t * 5)) ]; do
         if ! kill -0 "$DPID" 2>/dev/null; then
