@@ -44,9 +44,9 @@ nstudies=$(wc -l < "$T/expect")
 # per file: stored; per study: its outcome; then J2K count, raw J2K and
 # HTJ2K negotiation, DB rows, spool files, echo, no "cannot decode",
 # notes (2), refuse mode (2), daemon alive
-tap_plan $((nfiles + nstudies + 12))
+tap_plan $((nfiles + nstudies + 13))
 [ "$nfiles" -ge 1 ] && [ "$nstudies" -ge 1 ] || tap_bail_rest "no DICOM files in $SRC"
-need "$RADSCRIBED" dcmsend echoscu dcmdump dsrdump sqlite3
+need "$RADSCRIBED" "$RADSCRIBE" dcmsend echoscu dcmdump dsrdump sqlite3
 
 copy_shared dicom-samples "$T/in"
 write_conf samples
@@ -155,6 +155,38 @@ if [ "$without" -ge 1 ] && [ -z "$wrong" ]; then
     tap_ok "$without report(s) of studies naming the chest carry no note"
 else
     tap_fail "reports of studies naming the chest carry no note" "without $without; wrong:$wrong"
+fi
+
+# No patient name in a log line at info or above, even when a free-text
+# attribute holds one: a hip study whose Series Description names the
+# patient ends FAILED, and neither the log nor `radscribe status` shows it.
+"$PY" - "$T/in/dicom-samples/cr_hip_fuji_mono2_10bit_rle.dcm" "$T/phi.dcm" <<'PYEOF'
+import sys, pydicom
+from pydicom.uid import generate_uid
+ds = pydicom.dcmread(sys.argv[1])
+for k in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
+    setattr(ds, k, generate_uid())
+ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+ds.PatientName = "Zyxwarble^Quentin"
+ds.SeriesDescription = "KNEE Zyxwarble Quentin"
+ds.BodyPartExamined = ""
+ds.save_as(sys.argv[2])
+PYEOF
+phi_suid=$(study_uid "$T/phi.dcm")
+dcmsend -dn -aet SAMPLES -aec "$AE" "$HOST" "$PORT" "$T/phi.dcm" > /dev/null 2>&1
+phi_failed() {
+    [ "$(sql "SELECT j.state FROM jobs j JOIN studies s ON s.id=j.study_id WHERE s.study_uid='$phi_suid' AND j.stage='infer';")" = FAILED ]
+}
+wait_until 60 phi_failed
+st=$("$RADSCRIBE" -f "$CONF" status 2>&1; "$RADSCRIBE" -f "$CONF" list --state FAILED 2>&1)
+leak=$(grep -E ' (info|warn|err|crit): ' "$DLOG" | grep -ci zyxwarble)
+if phi_failed && [ "$leak" = 0 ] && ! grep -qi zyxwarble <<<"$st"; then
+    tap_ok "a name in Series Description: study FAILED, no log line at info or above and no status output names it"
+else
+    tap_fail "a name in Series Description: no log line at info or above names it" \
+        "failed: $(phi_failed && echo yes || echo no), log lines: $leak" \
+        "$(grep -E ' (info|warn|err|crit): ' "$DLOG" | grep -i zyxwarble | head -n 3)" \
+        "$(grep -i zyxwarble <<<"$st" | head -n 3)"
 fi
 stop_daemon
 
