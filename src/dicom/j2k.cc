@@ -4,9 +4,12 @@
  * interface.  Each call builds its own OpenJPEG codec and stream, so any
  * thread may decode; registration happens in main.  A codestream OpenJPEG
  * cannot read becomes an OFCondition whose text is OpenJPEG's first error,
- * never a crash or a partial image: strict mode stays on, so a truncated
- * codestream is an error, while the faults OpenJPEG itself forgives (odd
- * COM markers, tile-part counts) still decode.
+ * never a crash: strict mode stays on, so a codestream cut inside a
+ * tile-part is an error, while the faults OpenJPEG itself forgives (odd
+ * COM markers, tile-part counts) still decode.  OpenJPEG does not report
+ * tiles that are missing altogether (a codestream that ends with EOC after
+ * its first tile-part decodes with the rest zero), and JPEG 2000 has no
+ * checksum, so damaged compressed data can decode to a wrong image.
  */
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dccodec.h"
@@ -150,24 +153,99 @@ starts_frame(const Uint8 *p, size_t n)
 	    p[3] == 0x51) || is_jp2(p, n);
 }
 
+/*
+ * check_size - the components' geometry against the data set, on the
+ * header before decoding too: OpenJPEG allocates what SIZ declares, so a
+ * few bytes claiming a 1660944384 x 16 image must stop here.  The first
+ * component at full size bounds every other one.
+ */
+static OFCondition
+check_size(const opj_image_t *img, const j2k_frame_desc &d)
+{
+	for (Uint16 c = 0; c < d.spp && c < img->numcomps; c++) {
+		const opj_image_comp_t *k = &img->comps[c];
+
+		if (k->dx != 1 || k->dy != 1)
+			return j2k_error("codestream component " +
+			    std::to_string(c) + " is subsampled " +
+			    std::to_string(k->dx) + "x" + std::to_string(k->dy) +
+			    ", not supported");
+		if (k->w != d.cols || k->h != d.rows)
+			return j2k_error("codestream image is " +
+			    std::to_string(k->w) + "x" + std::to_string(k->h) +
+			    ", the data set says " + std::to_string(d.cols) + "x" +
+			    std::to_string(d.rows));
+	}
+	return EC_Normal;
+}
+
+/* Real equipment writes one tile, or a grid of a few dozen; OpenJPEG's
+ * header parsing costs time and memory per declared tile. */
+#define J2K_MAX_TILES	4096
+
+static uint32_t
+be32(const Uint8 *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * check_siz - the SIZ marker segment (ITU-T T.800 A.5.1), read before
+ * OpenJPEG sees the codestream: its image size must be the data set's and
+ * its tiles few, since OpenJPEG allocates for what SIZ declares.
+ */
+static OFCondition
+check_siz(const Uint8 *p, size_t n, const j2k_frame_desc &d)
+{
+	size_t at = 0;
+
+	/* A JP2 file: the codestream is in the jp2c box; find its SOC SIZ. */
+	if (is_jp2(p, n)) {
+		for (at = 12; at + 4 <= n && at < 4096; at++)
+			if (p[at] == 0xff && p[at + 1] == 0x4f && p[at + 2] == 0xff &&
+			    p[at + 3] == 0x51)
+				break;
+		if (at + 4 > n || at >= 4096)
+			return j2k_error("JP2 file without a codestream header");
+	}
+	if (n - at < 4 + 2 + 2 + 32)
+		return j2k_error("codestream too short for its SIZ marker");
+	const Uint8 *z = p + at + 4;	/* Lsiz */
+	uint32_t xsiz = be32(z + 4), ysiz = be32(z + 8), xo = be32(z + 12),
+	    yo = be32(z + 16), xt = be32(z + 20), yt = be32(z + 24),
+	    xto = be32(z + 28), yto = be32(z + 32);
+	if (xsiz <= xo || ysiz <= yo || xt == 0 || yt == 0 || xto > xo ||
+	    yto > yo)
+		return j2k_error("SIZ marker describes no image");
+	if (xsiz - xo != d.cols || ysiz - yo != d.rows)
+		return j2k_error("codestream image is " + std::to_string(xsiz - xo) +
+		    "x" + std::to_string(ysiz - yo) + ", the data set says " +
+		    std::to_string(d.cols) + "x" + std::to_string(d.rows));
+	uint64_t tiles = (uint64_t)((xsiz - xto + xt - 1) / xt) *
+	    ((ysiz - yto + yt - 1) / yt);
+	if (tiles > J2K_MAX_TILES)
+		return j2k_error("codestream declares " + std::to_string(tiles) +
+		    " tiles, more than " + std::to_string(J2K_MAX_TILES));
+	return EC_Normal;
+}
+
 /* store_frame - the decoded components into out, interleaved (PS3.5 8.2.4). */
 static OFCondition
 store_frame(const opj_image_t *img, const j2k_frame_desc &d, Uint8 *out)
 {
+	OFCondition rc;
+
 	if (img->numcomps < d.spp)
 		return j2k_error("codestream has " + std::to_string(img->numcomps) +
 		    " components, Samples per Pixel is " + std::to_string(d.spp));
+	if ((rc = check_size(img, d)).bad())
+		return rc;
 	for (Uint16 c = 0; c < d.spp; c++) {
 		const opj_image_comp_t *k = &img->comps[c];
 
 		if (k->data == NULL)
 			return j2k_error("component " + std::to_string(c) +
 			    " was not decoded");
-		if (k->w != d.cols || k->h != d.rows || k->dx != 1 || k->dy != 1)
-			return j2k_error("codestream image is " +
-			    std::to_string(k->w) + "x" + std::to_string(k->h) +
-			    ", the data set says " + std::to_string(d.cols) + "x" +
-			    std::to_string(d.rows));
 		if (k->prec > d.bits_alloc)
 			return j2k_error("codestream precision " +
 			    std::to_string(k->prec) + " bits exceeds Bits "
@@ -206,6 +284,8 @@ decode_buffer(const Uint8 *p, size_t n, const j2k_frame_desc &d, int threads,
 	if (n < 4 || !starts_frame(p, n))
 		return j2k_error("fragment is not a JPEG 2000 codestream "
 		    "(no SOC/SIZ marker)");
+	if ((rc = check_siz(p, n, d)).bad())
+		return rc;
 	opj_set_default_decoder_parameters(&prm);
 	codec = opj_create_decompress(is_jp2(p, n) ? OPJ_CODEC_JP2 : OPJ_CODEC_J2K);
 	if (codec == NULL)
@@ -233,6 +313,8 @@ decode_buffer(const Uint8 *p, size_t n, const j2k_frame_desc &d, int threads,
 		    (first.empty() ? std::string("unknown error") : first));
 		goto out;
 	}
+	if ((rc = check_size(img, d)).bad())
+		goto out;
 	if (!opj_decode(codec, st, img) || !opj_end_decompress(codec, st)) {
 		rc = j2k_error("cannot decode the codestream: " +
 		    (first.empty() ? std::string("unknown error") : first));

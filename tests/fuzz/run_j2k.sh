@@ -105,10 +105,12 @@ for oname in ("plain", "irrev", "tiles", "sop", "off"):
         seed("opj-rgb-" + oname, hdr(16, 24, spp=3, lossy=oname == "irrev",
                                      alt=1), cs)
         seed("opj-rgb-%s-rgb" % oname, hdr(16, 24, spp=3, per_frame=1), cs)
-for fmt in ("jp2",):
-    cs = opj(g8, "g8." + fmt)
+for iname, path, rows, cols, bits, spp in [("g8", g8, 16, 16, 8, 1),
+                                           ("g12", g12, 24, 40, 16, 1),
+                                           ("rgb", rgb, 16, 24, 8, 3)]:
+    cs = opj(path, iname + ".jp2")
     if cs is not None:
-        seed("opj-g8-" + fmt, hdr(16, 16), cs)
+        seed("opj-%s-jp2" % iname, hdr(rows, cols, bits, spp), cs)
 cs = opj(one, "one.j2k")
 if cs is not None:
     seed("opj-one", hdr(1, 1), cs)
