@@ -24,10 +24,12 @@ for r in $ROUNDS; do
         tap_bail_rest "fixture generation failed"
     storescu -v -aec "$AE" "$HOST" "$PORT" "$d"/*.dcm > "$d/send.log" 2>&1 &
     S=$!
-    # poll the storescu log every 10 ms (grep is cheap enough)
+    # poll the storescu log every 10 ms (grep is cheap enough); the log
+    # may not exist yet on a loaded machine: that counts as 0, and must not
+    # end the wait (it once did, killing the daemon before storescu began)
     i=0
-    while [ $i -lt 3000 ] &&
-          [ "$(grep -c 'Received Store Response (Success)' "$d/send.log" 2>/dev/null)" -lt "$k" ]; do
+    acks() { local n; n=$(grep -c 'Received Store Response (Success)' "$d/send.log" 2>/dev/null); echo "${n:-0}"; }
+    while [ $i -lt 3000 ] && [ "$(acks)" -lt "$k" ]; do
         sleep 0.01
         i=$((i + 1))
     done
