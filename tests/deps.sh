@@ -8,7 +8,7 @@ libdcmtk-dev dcmtk libopenjp2-7-dev libopenjp2-tools libsndfile1-dev libtiff-dev
 libopenblas-dev libxml2-dev libsqlite3-dev sqlite3 libcmocka-dev \
 libjson-c-dev libpng-dev mandoc man-db \
 orthanc dicom3tools pixelmed-apps libgdcm-tools odil ctn \
-python3 python3-numpy python3-pydicom python3-pil python3-sentencepiece python3-torch procps iproute2 util-linux"
+clang libclang-rt-14-dev python3 python3-numpy python3-pydicom python3-pil python3-sentencepiece python3-torch procps iproute2 util-linux"
 
 missing=
 for p in $PKGS; do

@@ -10,6 +10,7 @@
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctag.h"
 #include "dcmtk/dcmdata/dcuid.h"
+#include "dcmtk/dcmdata/dcvr.h"
 #include "dcmtk/dcmdata/dcxfer.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <string>
 #include <vector>
 
 #include "dicom/dsscan.h"
@@ -120,7 +122,8 @@ private:
 /* Deflated Explicit VR Little Endian: raw deflate (PS3.5 A.5). */
 class InflateSrc : public Src {
 public:
-	explicit InflateSrc(Src &in) : in_(in), ok_(true), end_(false), have_(0), at_(0)
+	explicit InflateSrc(Src &in) : in_(in), ok_(true), end_(false),
+	    eof_(false), have_(0), at_(0)
 	{
 		memset(&z_, 0, sizeof(z_));
 		ok_ = inflateInit2(&z_, -MAX_WBITS) == Z_OK;
@@ -159,13 +162,21 @@ private:
 	bool fill()
 	{
 		while (ok_ && !end_) {
-			if (z_.avail_in == 0) {
+			if (z_.avail_in == 0 && !eof_) {
 				ssize_t r = in_.read(inb_, sizeof(inb_));
 
-				if (r <= 0) {
-					ok_ = r == 0;
+				if (r < 0) {
+					ok_ = false;
 					end_ = true;
 					return false;
+				}
+				if (r == 0) {
+					/* DCMTK (DcmZLibInputFilter) inflates a zero
+					 * byte after the end of the input, which can
+					 * decode to more data: so do we. */
+					eof_ = true;
+					inb_[0] = 0;
+					r = 1;
 				}
 				z_.next_in = inb_;
 				z_.avail_in = (uInt)r;
@@ -183,22 +194,29 @@ private:
 			at_ = 0;
 			if (have_ > 0)
 				return true;
+			/* no input left and nothing more to drain */
+			if (eof_ && z_.avail_in == 0)
+				end_ = true;
 		}
 		return false;
 	}
 	Src &in_;
 	z_stream z_;
-	bool ok_, end_;
+	bool ok_, end_, eof_;
 	unsigned char inb_[65536], out_[65536];
 	size_t have_, at_;
 };
 
 enum kind { K_SEQ, K_ITEM, K_FRAGS };
 
+/* A private creator: group << 8 | block, and the name DCMTK keeps. */
+typedef std::vector<std::pair<uint32_t, std::string> > creators;
+
 struct frame {
 	enum kind	kind;
 	uint64_t	end;		/* NO_END: undefined length */
 	bool		explicit_vr;	/* of the data sets in (or under) it */
+	creators	pc;		/* K_ITEM: its private creators */
 };
 
 static uint16_t
@@ -214,23 +232,30 @@ le32(const unsigned char *p)
 	    (uint32_t)p[3] << 24;
 }
 
-/* PS3.5 7.1.2: the VRs with a reserved field and a 32-bit length. */
+/*
+ * PS3.5 7.1.2: the VRs with a reserved field and a 32-bit length.  As
+ * DCMTK reads them (DcmVR): two capital letters it does not know are a
+ * future VR, with a 32-bit length, and read like UN.
+ */
 static bool
 long_vr(const char *vr)
 {
-	static const char *const l[] = { "OB", "OD", "OF", "OL", "OV", "OW",
-		"SQ", "SV", "UC", "UN", "UR", "UT", "UV", NULL };
-
-	for (int i = 0; l[i] != NULL; i++)
-		if (vr[0] == l[i][0] && vr[1] == l[i][1])
-			return true;
-	return false;
+	return DcmVR(vr).usesExtendedLengthEncoding();
 }
 
 static bool
-dict_sq(uint16_t g, uint16_t e)
+un_vr(const char *vr)
 {
-	DcmTag t(g, e);
+	DcmEVR v = DcmVR(vr).getEVR();
+
+	return v == EVR_UN || v == EVR_UNKNOWN;
+}
+
+/* dict_sq - the data dictionary's VR is SQ; pc: the private creator. */
+static bool
+dict_sq(uint16_t g, uint16_t e, const char *pc = NULL)
+{
+	DcmTag t(g, e, pc);
 
 	return t.getEVR() == EVR_SQ;
 }
@@ -251,7 +276,7 @@ public:
 			if ((n = s_.read(h, 4)) < 0)
 				return fail("read error");
 			if (n < 4)
-				return 0;	/* the end, or a stub DCMTK rejects flat */
+				return end();	/* or a stub DCMTK rejects flat */
 			uint16_t g = le16(h), e = le16(h + 2);
 
 			if (g == 0xfffe) {
@@ -281,6 +306,20 @@ private:
 		return -1;
 	}
 
+	/*
+	 * end - the data ends; not inside a sequence or item of defined
+	 * length: we may have walked into a value DCMTK reads flat (UN), and
+	 * it allocates a value's whole length before reading it.
+	 */
+	int end()
+	{
+		for (size_t i = 0; i < st_.size(); i++)
+			if (st_[i].end != NO_END)
+				return fail("data set ends inside a sequence or item "
+				    "of defined length");
+		return 0;
+	}
+
 	int pop_ended()
 	{
 		while (!st_.empty() && st_.back().end != NO_END &&
@@ -303,7 +342,7 @@ private:
 	int push(enum kind k, uint32_t len, bool explicit_vr)
 	{
 		frame f = { k, len == UNDEF_LEN ? NO_END : s_.pos + len,
-		    explicit_vr };
+		    explicit_vr, creators() };
 
 		if (k == K_SEQ && ++depth_ > max_)
 			return fail("sequences nested deeper than %d", max_);
@@ -363,11 +402,55 @@ private:
 		return fail("unknown tag (fffe,%04x)", e);
 	}
 
+	/* creator - the private creator of (g,e) in this item, or NULL. */
+	const char *creator(uint16_t g, uint16_t e)
+	{
+		const creators &pc = st_.empty() ? top_pc_ : st_.back().pc;
+		uint32_t key = (uint32_t)g << 8 | e >> 8;
+
+		if (!(g & 1) || e < 0x1000)
+			return NULL;
+		for (size_t i = 0; i < pc.size(); i++)
+			if (pc[i].first == key)
+				return pc[i].second.c_str();
+		return NULL;
+	}
+
+	/*
+	 * private_creator - (gggg,0010-00ff) in implicit VR: DCMTK looks up
+	 * the VR of (gggg,xx00-xxff) in this item with its value (trailing
+	 * spaces removed, up to a NUL; the first for a block counts), and
+	 * may find SQ, so keep it.
+	 */
+	int private_creator(uint16_t g, uint16_t e, uint32_t len)
+	{
+		creators &pc = st_.empty() ? top_pc_ : st_.back().pc;
+		uint32_t key = (uint32_t)g << 8 | (e & 0xff);
+		std::string v(len <= 1024 ? len : 0, '\0');
+
+		if (len > 1024)
+			return fail("private creator (%04x,%04x) longer than "
+			    "1024 bytes", g, e);
+		if (len > 0 && s_.read(&v[0], len) != (ssize_t)len)
+			return fail("(%04x,%04x) runs past the end of the data set",
+			    g, e);
+		if (len == 0)
+			return 0;	/* no value, no creator */
+		while (!v.empty() && v[v.size() - 1] == ' ')
+			v.resize(v.size() - 1);
+		v.resize(strlen(v.c_str()));
+		for (size_t i = 0; i < pc.size(); i++)
+			if (pc[i].first == key)
+				return 0;
+		pc.push_back(std::make_pair(key, v));
+		return 0;
+	}
+
 	int element(uint16_t g, uint16_t e, bool explicit_vr)
 	{
 		char vr[3] = "";
 		uint32_t len = 0;
-		bool sq;
+		bool sq, un = false;
 
 		if (explicit_vr) {
 			unsigned char b[4];
@@ -388,23 +471,28 @@ private:
 					    "element header");
 				len = le16(b);
 			}
-			sq = strcmp(vr, "SQ") == 0 ||
-			    (strcmp(vr, "UN") == 0 && dict_sq(g, e));
+			un = un_vr(vr);
+			sq = strcmp(vr, "SQ") == 0 || (un && dict_sq(g, e));
 		} else {
 			if (len32(&len) == -1)
 				return -1;
-			sq = dict_sq(g, e);
+			sq = dict_sq(g, e, creator(g, e));
 		}
 		if (len == UNDEF_LEN) {
-			if (g == 0x7fe0 && e == 0x0010 && !sq)
+			/* DCMTK's pixel sequence: OB or OW (or OX, which it takes
+			 * for OW here), or implicit VR */
+			if (g == 0x7fe0 && e == 0x0010 && (explicit_vr ?
+			    strcmp(vr, "OB") == 0 || strcmp(vr, "OW") == 0 ||
+			    strcmp(vr, "OX") == 0 : !sq))
 				return push(K_FRAGS, len, explicit_vr);
 			/* PS3.5 6.2.2: undefined-length UN is an implicit VR sequence;
 			 * DCMTK reads any other undefined length as a sequence too. */
-			return push(K_SEQ, len, explicit_vr &&
-			    strcmp(vr, "UN") != 0);
+			return push(K_SEQ, len, explicit_vr && !un);
 		}
 		if (sq)
-			return push(K_SEQ, len, explicit_vr && strcmp(vr, "UN") != 0);
+			return push(K_SEQ, len, explicit_vr && !un);
+		if (!explicit_vr && (g & 1) && e >= 0x0010 && e <= 0x00ff)
+			return private_creator(g, e, len);
 		if (!s_.skip(len))
 			return fail("(%04x,%04x) runs past the end of the data set",
 			    g, e);
@@ -417,6 +505,7 @@ private:
 	size_t whysz_;
 	int depth_;
 	std::vector<frame> st_;
+	creators top_pc_;		/* the data set's private creators */
 };
 
 /* syntax - how the data set is encoded; -1 for what we do not read. */

@@ -115,7 +115,7 @@ class GuardConn : public DcmTCPConnection {
 public:
 	GuardConn(DcmNativeSocketType s, const limits &lim)
 	    : DcmTCPConnection(s), lim_(lim), off_(0), bad_(false),
-	      ds_(NONE)
+	      ds_(NONE), ident_pc_(-1)
 	{
 		if (t_prefetch != NULL) {
 			rel_.swap(*t_prefetch);
@@ -288,6 +288,7 @@ private:
 		if (type != 0x0101)
 			ds_ = field == 0x0001 ? STORE : IDENT;
 		ident_.clear();
+		ident_pc_ = -1;
 		return 0;
 	}
 
@@ -303,6 +304,14 @@ private:
 				ds_ = NONE;
 			return 0;	/* streamed to a file and walked there */
 		}
+		/* DIMSE reads an identifier in the syntax of its first
+		 * fragment's context, and refuses another context only after
+		 * parsing what came before: one context throughout. */
+		if (ident_pc_ == -1)
+			ident_pc_ = pcid;
+		else if (pcid != ident_pc_)
+			return refuse("identifier fragments on different "
+			    "presentation contexts");
 		if (ident_.size() + n > GUARD_MAX_IDENTIFIER)
 			return refuse("identifier longer than 1 MiB");
 		ident_.append(reinterpret_cast<const char *>(f), n);
@@ -320,6 +329,7 @@ private:
 			return -1;
 		}
 		ident_.clear();
+		ident_pc_ = -1;
 		ds_ = NONE;
 		return 0;
 	}
@@ -331,6 +341,7 @@ private:
 	std::string cmd_;		/* command fragments so far */
 	enum ds_kind ds_;		/* the data set now arriving */
 	std::string ident_;		/* identifier fragments so far */
+	int ident_pc_;			/* their context; -1 before the first */
 	std::string held_;		/* PDUs not yet released */
 	std::map<unsigned char, std::string> ts_;
 };

@@ -320,6 +320,9 @@ check_released(const uint8_t *data, size_t n, const std::string &rel)
 					    "with no command");
 				if (ds_pc == -1)
 					ds_pc = pcid;
+				else if (pcid != ds_pc && !store)
+					bug("guard: released an identifier sent on "
+					    "contexts %d and %d", ds_pc, pcid);
 				ds.push_back(frag);
 				if (last) {
 					std::string all;
