@@ -251,13 +251,13 @@ un_vr(const char *vr)
 	return v == EVR_UN || v == EVR_UNKNOWN;
 }
 
-/* dict_sq - the data dictionary's VR is SQ; pc: the private creator. */
-static bool
-dict_sq(uint16_t g, uint16_t e, const char *pc = NULL)
+/* dict_vr - the data dictionary's VR; pc: the private creator. */
+static DcmEVR
+dict_vr(uint16_t g, uint16_t e, const char *pc = NULL)
 {
 	DcmTag t(g, e, pc);
 
-	return t.getEVR() == EVR_SQ;
+	return t.getEVR();
 }
 
 class Walk {
@@ -472,11 +472,13 @@ private:
 				len = le16(b);
 			}
 			un = un_vr(vr);
-			sq = strcmp(vr, "SQ") == 0 || (un && dict_sq(g, e));
+			sq = strcmp(vr, "SQ") == 0 || (un && dict_vr(g, e) == EVR_SQ);
 		} else {
 			if (len32(&len) == -1)
 				return -1;
-			sq = dict_sq(g, e, creator(g, e));
+			DcmEVR v = dict_vr(g, e, creator(g, e));
+			sq = v == EVR_SQ;
+			un = v == EVR_UN || v == EVR_UNKNOWN;
 		}
 		if (len == UNDEF_LEN) {
 			/* DCMTK's pixel sequence: OB or OW (or OX, which it takes
@@ -485,9 +487,13 @@ private:
 			    strcmp(vr, "OB") == 0 || strcmp(vr, "OW") == 0 ||
 			    strcmp(vr, "OX") == 0 : !sq))
 				return push(K_FRAGS, len, explicit_vr);
-			/* PS3.5 6.2.2: undefined-length UN is an implicit VR sequence;
-			 * DCMTK reads any other undefined length as a sequence too. */
-			return push(K_SEQ, len, explicit_vr && !un);
+			/* PS3.5 6.2.2: undefined-length UN is an implicit VR
+			 * sequence (DCMTK: any VR it does not know, too) */
+			if (sq || un)
+				return push(K_SEQ, len, explicit_vr && !un);
+			/* DCMTK takes any other for a value of 4 GiB, which it
+			 * hands on incomplete (OB and OW: refuses) */
+			return fail("(%04x,%04x) has an undefined length", g, e);
 		}
 		if (sq)
 			return push(K_SEQ, len, explicit_vr && !un);

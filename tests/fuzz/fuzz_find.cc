@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_find - libFuzzer harness for the C-FIND path (and the identifier
- * half of C-MOVE and C-GET): the input is an identifier in implicit VR
- * little endian, as it arrives on a Query/Retrieve context.  dsscan_buf
- * first, as the guard does; then DCMTK parses it as DIMSE would; then the
+ * half of C-MOVE and C-GET): the input is an identifier as it arrives on
+ * a Query/Retrieve context, in implicit VR little endian and again in
+ * explicit VR little endian (the two syntaxes those contexts take).
+ * dsscan_buf first, as the guard does; then DCMTK parses it as DIMSE would; then the
  * SCP's own conversion, parse() of scp_qr.cc (compiled into this file to
  * reach it: it is static; nothing in it is changed), in both information
  * models, for C-FIND and for a retrieval; then qr_query_find or
@@ -434,31 +435,43 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 extern "C" int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
-	DcmInputBufferStream buf;
-	DcmDataset ids;
-	char why[256];
+	/* A Query/Retrieve context is implicit or explicit VR little endian
+	 * (scp_store.cc); the same bytes in each. */
+	static const struct {
+		const char		*uid;
+		E_TransferSyntax	 xfer;
+	} ts[] = {
+		{ UID_LittleEndianImplicitTransferSyntax, EXS_LittleEndianImplicit },
+		{ UID_LittleEndianExplicitTransferSyntax, EXS_LittleEndianExplicit },
+	};
 
-	/* the guard: a Query/Retrieve context is implicit (or explicit) VR
-	 * little endian; the identifier is walked before DCMTK sees it */
-	if (dsscan_buf(data, n, UID_LittleEndianImplicitTransferSyntax,
-	    DSSCAN_MAX_DEPTH, why, sizeof(why)) == -1)
-		return 0;
-	/* DIMSE_receiveDataSetInMemory, in one PDV */
-	buf.setBuffer(data, (offile_off_t)n);
-	buf.setEos();
-	ids.transferInit();
-	OFCondition c = ids.read(buf, EXS_LittleEndianImplicit);
-	ids.transferEnd();
-	if (depth(&ids) > DSSCAN_MAX_DEPTH)
-		bug("dsscan accepted it, DCMTK nests sequences %d deep",
-		    depth(&ids));
-	/* DIMSE hands find_cb nothing when the read failed; a data set cut
-	 * short in the last PDV (EC_StreamNotifyClient) it hands on */
-	if (c.bad() && c != EC_StreamNotifyClient)
-		return 0;
-	find(ids, DCM_QR_STUDY_ROOT, 0, 0);
-	find(ids, DCM_QR_PATIENT_ROOT, 1, 2);
-	retrieve(ids, DCM_QR_STUDY_ROOT, 1);
-	retrieve(ids, DCM_QR_PATIENT_ROOT, 0);
+	for (size_t k = 0; k < sizeof(ts) / sizeof(ts[0]); k++) {
+		DcmInputBufferStream buf;
+		DcmDataset ids;
+		char why[256];
+
+		/* the guard: the identifier is walked before DCMTK sees it */
+		if (dsscan_buf(data, n, ts[k].uid, DSSCAN_MAX_DEPTH, why,
+		    sizeof(why)) == -1)
+			continue;
+		/* DIMSE_receiveDataSetInMemory, in one PDV */
+		buf.setBuffer(data, (offile_off_t)n);
+		buf.setEos();
+		ids.transferInit();
+		OFCondition c = ids.read(buf, ts[k].xfer);
+		ids.transferEnd();
+		if (depth(&ids) > DSSCAN_MAX_DEPTH)
+			bug("%s: dsscan accepted it, DCMTK nests sequences %d "
+			    "deep", ts[k].uid, depth(&ids));
+		/* DIMSE hands find_cb nothing when the read failed; a data
+		 * set cut short in the last PDV (EC_StreamNotifyClient) it
+		 * hands on */
+		if (c.bad() && c != EC_StreamNotifyClient)
+			continue;
+		find(ids, DCM_QR_STUDY_ROOT, 0, 0);
+		find(ids, DCM_QR_PATIENT_ROOT, 1, 2);
+		retrieve(ids, DCM_QR_STUDY_ROOT, 1);
+		retrieve(ids, DCM_QR_PATIENT_ROOT, 0);
+	}
 	return 0;
 }

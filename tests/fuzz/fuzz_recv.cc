@@ -13,14 +13,16 @@
  * (b) the input as the PDUs a peer sends after the association is
  *     accepted, through the guard's connection (guard.cc is compiled into
  *     this file to reach its GuardConn, which has no entry point of its
- *     own; nothing in it is changed): the bytes go into one end of a
+ *     own and no test-only hook): the bytes go into one end of a
  *     socketpair, a GuardConn reads the other, with presentation
  *     contexts 1, 3, 5 and 7 accepted in those four syntaxes.  What the
- *     guard releases to DCMTK must be a prefix of the input; every
- *     identifier in it must pass dsscan; each released command set and
- *     data set is then parsed by DCMTK fragment by fragment, as
- *     DIMSE_receiveCommand and DIMSE_receiveDataSetInMemory do, under
- *     the same depth check.
+ *     guard releases to DCMTK must be a prefix of the input made of whole
+ *     PDUs, P-DATA-TF no longer than announced, command sets flat, every
+ *     identifier sent on one context and accepted by dsscan in its
+ *     syntax; each released command set and data set is then parsed by
+ *     DCMTK fragment by fragment, as DIMSE_receiveCommand and
+ *     DIMSE_receiveDataSetInMemory do (in the syntax of the first
+ *     fragment's context), under the same depth check.
  *
  * Any violation aborts, so libFuzzer records the input.
  */
@@ -250,11 +252,12 @@ check_released(const uint8_t *data, size_t n, const std::string &rel)
 	if (rel.size() > n || memcmp(rel.data(), data, rel.size()) != 0)
 		bug("guard: released bytes are not a prefix of the input");
 	while (left > 0) {
+		/* the guard releases whole PDUs only */
 		if (left < 6)
-			return;		/* the rest of this PDU was never sent */
+			bug("guard: released a partial PDU header");
 		uint32_t len = be32(p + 2);
 		if (len > left - 6)
-			return;		/* PDU cut short by the end of the input */
+			bug("guard: released a partial PDU");
 		if (p[0] == 0x04 && len > MAX_PDU + 6)
 			bug("guard: released a P-DATA-TF of %u bytes", len);
 		if (p[0] != 0x04) {

@@ -248,12 +248,12 @@ seed(sr, "ex-stray-delimiters", struct.pack("<HHI", 0xfffe, 0xe00d, 0) + enc(bas
 seed(sr, "im-private-sq", enc(sets["private"][:-2], False))
 seed(sr, "ex-trailing-stub", enc(base, True) + b"\x08\x00")
 
-# -- identifiers for fuzz_find (implicit VR), also fed to fuzz_recv
+# -- identifiers for fuzz_find (implicit and explicit VR), also for fuzz_recv
 def ident(level, *els, cs=None):
     l = [E(0x00080052, b"CS", level)] + list(els)
     if cs:
         l.append(E(0x00080005, b"CS", cs))
-    return enc(l, False)
+    return l
 S = lambda t, v, vr=b"LO": E(t, vr, v)
 idents = {
     "study": ident("STUDY", S(0x0020000d, "", b"UI"), S(0x00080020, "20240101-20251231", b"DA"),
@@ -297,12 +297,14 @@ idents = {
     "bad-date": ident("STUDY", S(0x00080020, "2024-01-15", b"DA")),
     "bad-time": ident("STUDY", S(0x00080030, "1030.5", b"TM")),
     "bad-level": ident("FRAME", S(0x0020000d, "1.1", b"UI")),
-    "no-level": enc([S(0x0020000d, "1.1", b"UI")], False),
-    "grouplen": enc([E(0x00080000, b"UL", struct.pack("<I", 18)),
-                     E(0x00080052, b"CS", "STUDY"), S(0x0020000d, "", b"UI")], False),
+    "no-level": [S(0x0020000d, "1.1", b"UI")],
+    "grouplen": [E(0x00080000, b"UL", struct.pack("<I", 18)),
+                 E(0x00080052, b"CS", "STUDY"), S(0x0020000d, "", b"UI")],
 }
-for name, b in idents.items():
+for name, els in idents.items():
+    idents[name] = b = enc(els, False)
     seed(sf, name, b)
+    seed(sf, "ex-" + name, enc(els, True))
     seed(sr, "id-" + name, b)
 
 # -- PDU streams for fuzz_recv's guard half: contexts 1 (explicit), 3
