@@ -50,6 +50,7 @@ extern "C" {
 #include "qr_schema.h"
 }
 #include "dicom/dsscan.h"
+#include "fuzz_depth.h"
 
 extern "C" int LLVMFuzzerInitialize(int *, char ***);
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -247,37 +248,6 @@ report(void)
 		    g_limits, g_limit_example.c_str());
 }
 
-int
-depth(DcmItem *top)
-{
-	std::vector<std::pair<DcmItem *, int> > st;
-	int max = 0;
-
-	st.push_back(std::make_pair(top, 0));
-	while (!st.empty()) {
-		DcmItem *it = st.back().first;
-		int d = st.back().second;
-
-		st.pop_back();
-		for (unsigned long i = 0; i < it->card(); i++) {
-			DcmElement *e = it->getElement(i);
-
-			if (e == NULL || (e->ident() != EVR_SQ &&
-			    e->ident() != EVR_pixelSQ))
-				continue;
-			if (d + 1 > max)
-				max = d + 1;
-			if (e->ident() != EVR_SQ)
-				continue;
-			DcmSequenceOfItems *sq = static_cast<DcmSequenceOfItems *>(e);
-			for (unsigned long j = 0; j < sq->card(); j++)
-				if (sq->getItem(j) != NULL)
-					st.push_back(std::make_pair(sq->getItem(j), d + 1));
-		}
-	}
-	return max;
-}
-
 /* find - one C-FIND as find_cb serves it, through to the responses. */
 void
 find(const DcmDataset &ids, dcm_qr_model model, int images, size_t max)
@@ -460,9 +430,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 		ids.transferInit();
 		OFCondition c = ids.read(buf, ts[k].xfer);
 		ids.transferEnd();
-		if (depth(&ids) > DSSCAN_MAX_DEPTH)
+		if (fuzz_depth(&ids) > DSSCAN_MAX_DEPTH)
 			bug("%s: dsscan accepted it, DCMTK nests sequences %d "
-			    "deep", ts[k].uid, depth(&ids));
+			    "deep", ts[k].uid, fuzz_depth(&ids));
 		/* DIMSE hands find_cb nothing when the read failed; a data
 		 * set cut short in the last PDV (EC_StreamNotifyClient) it
 		 * hands on */

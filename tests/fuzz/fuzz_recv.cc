@@ -57,6 +57,7 @@ extern "C" {
 #include "log.h"
 }
 #include "dicom/dsscan.h"
+#include "fuzz_depth.h"
 
 extern "C" int LLVMFuzzerInitialize(int *, char ***);
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -93,38 +94,6 @@ bug(const char *fmt, ...)
 	abort();
 }
 
-/* depth - how deeply sequences nest in what DCMTK built (no recursion). */
-int
-depth(DcmItem *top)
-{
-	std::vector<std::pair<DcmItem *, int> > st;
-	int max = 0;
-
-	st.push_back(std::make_pair(top, 0));
-	while (!st.empty()) {
-		DcmItem *it = st.back().first;
-		int d = st.back().second;
-
-		st.pop_back();
-		for (unsigned long i = 0; i < it->card(); i++) {
-			DcmElement *e = it->getElement(i);
-
-			if (e == NULL || (e->ident() != EVR_SQ &&
-			    e->ident() != EVR_pixelSQ))
-				continue;
-			if (d + 1 > max)
-				max = d + 1;
-			if (e->ident() != EVR_SQ)
-				continue;
-			DcmSequenceOfItems *sq = static_cast<DcmSequenceOfItems *>(e);
-			for (unsigned long j = 0; j < sq->card(); j++)
-				if (sq->getItem(j) != NULL)
-					st.push_back(std::make_pair(sq->getItem(j), d + 1));
-		}
-	}
-	return max;
-}
-
 /*
  * parse - frags (one or more fragments of one data set) through DCMTK the
  * way DIMSE feeds a PDV at a time; then the depth check.
@@ -149,7 +118,7 @@ parse(const std::vector<std::string> &frags, E_TransferSyntax xfer,
 			break;
 	}
 	ds.transferEnd();
-	int d = depth(&ds);
+	int d = fuzz_depth(&ds);
 	if (d > DSSCAN_MAX_DEPTH)
 		bug("%s: dsscan accepted it, DCMTK nests sequences %d deep "
 		    "(limit %d)", what, d, DSSCAN_MAX_DEPTH);
