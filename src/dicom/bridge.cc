@@ -20,7 +20,7 @@
 #include <string.h>
 
 extern "C" {
-#include "log.h"
+#include "core/log.h"
 }
 #include "dicom/dcmbridge.h"
 #include "dicom/bridge_priv.h"

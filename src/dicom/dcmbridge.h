@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "instance.h"
+#include "node/instance.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -23,7 +23,7 @@
 #include <string>
 
 extern "C" {
-#include "log.h"
+#include "core/log.h"
 }
 #include "dicom/dsscan.h"
 #include "dicom/guard.h"

@@ -31,7 +31,7 @@
 #include <vector>
 
 extern "C" {
-#include "log.h"
+#include "core/log.h"
 }
 #include "dicom/j2k.h"
 

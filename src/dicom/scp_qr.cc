@@ -26,7 +26,7 @@
 #include <vector>
 
 extern "C" {
-#include "log.h"
+#include "core/log.h"
 }
 #include "dicom/qr.h"
 #include "dicom/scp_qr.h"

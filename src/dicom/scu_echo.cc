@@ -16,7 +16,7 @@
 #include <string>
 
 extern "C" {
-#include "log.h"
+#include "core/log.h"
 }
 #include "dicom/scu.h"
 #include "dicom/scu_priv.h"

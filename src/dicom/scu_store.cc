@@ -23,7 +23,7 @@
 #include <vector>
 
 extern "C" {
-#include "log.h"
+#include "core/log.h"
 }
 #include "dicom/bridge_priv.h"
 #include "dicom/scu.h"

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "srtemplate.h"
+#include "report/srtemplate.h"
 
 #ifdef __cplusplus
 extern "C" {

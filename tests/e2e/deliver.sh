@@ -1,5 +1,5 @@
 #!/bin/bash
-# The send stage (src/sender.c) against real archives: a private Orthanc,
+# The send stage (src/node/sender.c) against real archives: a private Orthanc,
 # DCMTK's storescp, and a small scripted SCP for the statuses no real peer
 # gives on demand.  tests/tools/senddrv runs the sender alone; the test puts
 # the studies, reports, deliveries and jobs rows in with sqlite3, as the

@@ -44,10 +44,10 @@
 #include "../../src/dicom/scp_qr.cc"
 
 extern "C" {
-#include "db.h"
-#include "log.h"
-#include "qr_query.h"
-#include "qr_schema.h"
+#include "store/db.h"
+#include "core/log.h"
+#include "store/qr_query.h"
+#include "store/qr_schema.h"
 }
 #include "dicom/dsscan.h"
 #include "fuzz_depth.h"

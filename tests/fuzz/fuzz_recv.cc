@@ -54,7 +54,7 @@
 #include "../../src/dicom/guard.cc"
 
 extern "C" {
-#include "log.h"
+#include "core/log.h"
 }
 #include "dicom/dsscan.h"
 #include "fuzz_depth.h"

@@ -21,7 +21,7 @@ shared=${SHARED_DATA:-$top/../shared/data}
 san="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 defs="-D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I$top/src"
 mkdir -p "$out/work" "$out/seeds" "$out/img"
-$cc $san -std=c11 $defs -c "$top/src/log.c" -o "$out/log.o"
+$cc $san -std=c11 $defs -c "$top/src/core/log.c" -o "$out/log.o"
 $cxx $san -std=c++17 -pthread $defs $(pkg-config --cflags dcmtk libopenjp2) \
 	"$top/tests/fuzz/fuzz_j2k.cc" "$top/src/dicom/j2k.cc" \
 	"$top/src/dicom/pixels.cc" "$out/log.o" \

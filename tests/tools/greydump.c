@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "dicom/dcmbridge.h"
-#include "log.h"
+#include "core/log.h"
 
 static void
 usage(void)

@@ -12,8 +12,8 @@
 
 #include "dicom/dcmbridge.h"
 #include "dicom/sr.h"
-#include "log.h"
-#include "srtemplate.h"
+#include "core/log.h"
+#include "report/srtemplate.h"
 
 /* pydicom's test root, as tests/data/mkdicom.py uses: test objects only */
 #define TEST_ROOT "1.2.826.0.1.3680043.8.498"

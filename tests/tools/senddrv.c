@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * senddrv - drives the sender (src/sender.c) without the rest of the
+ * senddrv - drives the sender (src/node/sender.c) without the rest of the
  * daemon, for tests/e2e/deliver.sh.  It creates or migrates the database,
  * runs sender_start, waits until a condition holds or a timeout passes,
  * then sender_stop, and prints how long the stop took.  The test puts the
@@ -12,13 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "conf.h"
-#include "db.h"
+#include "core/clock.h"
+#include "core/conf.h"
+#include "store/db.h"
 #include "dicom/dcmbridge.h"
-#include "log.h"
-#include "sender.h"
-#include "xmem.h"
+#include "core/log.h"
+#include "node/sender.h"
+#include "core/xmem.h"
 
 static void
 usage(void)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* mock_clock - link substitute for src/clock.c: time moves when a test says. */
-#include "clock.h"
+/* mock_clock - link substitute for src/core/clock.c: time moves when a test says. */
+#include "core/clock.h"
 
 static int64_t now_ms = 1700000000000LL;
 

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "qr_query.h"
+#include "store/qr_query.h"
 #include "util.h"
 
 #define T DCM_QR_TAG

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "queue.h"
+#include "store/queue.h"
 #include "util.h"
 
 

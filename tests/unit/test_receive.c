@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "receive.h"
+#include "node/receive.h"
 #include "util.h"
 
 struct fx {

@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "receive.h"
-#include "settle.h"
+#include "node/receive.h"
+#include "store/settle.h"
 #include "util.h"
 
 

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "spool.h"
+#include "store/spool.h"
 #include "util.h"
 
 struct fx {

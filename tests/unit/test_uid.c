@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "uid.h"
+#include "core/uid.h"
 #include "util.h"
 
 static void

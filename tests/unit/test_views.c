@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "views.h"
+#include "report/views.h"
 
 static struct dcm_image_info
 img(const char *body, const char *view, const char *series, int number)

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "db.h"
+#include "store/db.h"
 
 /* util_tmpdir - a new directory under $TMPDIR (static buffer); removed by util_rmrf. */
 const char *util_tmpdir(void);

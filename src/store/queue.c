@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * queue - compare-and-set transitions on the jobs table.  The database is
+ * the only truth: a transition that finds the row in another state has
+ * lost a race and changes nothing.
+ */
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "store/queue.h"
+
+static const char *const state_names[QUEUE_NSTATES] = {
+	"INCOMING", "ACTIVE", "DEFERRED", "DONE", "FAILED", "HOLD"
+};
+static const char *const stage_names[QUEUE_NSTAGES] = { "infer", "send" };
+
+/* The edges of the machine; see radscribed(8), QUEUE. */
+static const unsigned char edges[QUEUE_NSTATES][QUEUE_NSTATES] = {
+	/*		   INC ACT DEF DONE FAIL HOLD */
+	[QUEUE_INCOMING] = { 0,  1,  0,  0,   1,   1 },
+	[QUEUE_ACTIVE]	 = { 1,  0,  1,  1,   1,   0 },
+	[QUEUE_DEFERRED] = { 0,  1,  0,  0,   1,   1 },
+	[QUEUE_DONE]	 = { 1,  0,  0,  0,   0,   0 },
+	[QUEUE_FAILED]	 = { 1,  0,  0,  0,   0,   0 },
+	[QUEUE_HOLD]	 = { 1,  0,  0,  0,   0,   0 },
+};
+
+const char *
+queue_state_name(enum queue_state s)
+{
+	return state_names[s];
+}
+
+const char *
+queue_stage_name(enum queue_stage s)
+{
+	return stage_names[s];
+}
+
+int
+queue_state_parse(const char *name, enum queue_state *out)
+{
+	for (int i = 0; i < QUEUE_NSTATES; i++)
+		if (strcmp(name, state_names[i]) == 0) {
+			*out = (enum queue_state)i;
+			return 0;
+		}
+	return -1;
+}
+
+int
+queue_stage_parse(const char *name, enum queue_stage *out)
+{
+	for (int i = 0; i < QUEUE_NSTAGES; i++)
+		if (strcmp(name, stage_names[i]) == 0) {
+			*out = (enum queue_stage)i;
+			return 0;
+		}
+	return -1;
+}
+
+int
+queue_legal(enum queue_state from, enum queue_state to)
+{
+	return edges[from][to];
+}
+
+enum queue_rc
+queue_create(struct db *db, int64_t study_id, enum queue_stage stage,
+    int64_t *id)
+{
+	static const char sql[] =
+	    "INSERT INTO jobs (study_id, stage, state, created_at, updated_at)"
+	    " VALUES (?1, ?2, 'INCOMING', ?3, ?3)"
+	    " ON CONFLICT (study_id, stage) DO NOTHING";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return QUEUE_DBERR;
+	sqlite3_bind_int64(st, 1, study_id);
+	sqlite3_bind_text(st, 2, stage_names[stage], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, clock_now_ms());
+	if (db_step(db, st) != SQLITE_DONE)
+		return QUEUE_DBERR;
+	if (sqlite3_changes(db_sqlite(db)) != 1)
+		return QUEUE_LOST;
+	if (id != NULL)
+		*id = sqlite3_last_insert_rowid(db_sqlite(db));
+	return QUEUE_OK;
+}
+
+/* cas - the one UPDATE every transition goes through. */
+static enum queue_rc
+cas(struct db *db, int64_t id, enum queue_state from, enum queue_state to,
+    const char *err, int64_t next_try, int bump_attempts)
+{
+	static const char sql[] =
+	    "UPDATE jobs SET state = ?3, updated_at = ?4,"
+	    " last_error = coalesce(?5, last_error), next_try = ?6,"
+	    " attempts = attempts + ?7"
+	    " WHERE id = ?1 AND state = ?2";
+	sqlite3_stmt *st;
+	int own = sqlite3_get_autocommit(db_sqlite(db));
+	enum queue_rc rc = QUEUE_DBERR;
+
+	if (!queue_legal(from, to))
+		return QUEUE_ILLEGAL;
+	if (own && db_begin(db) == -1)
+		return QUEUE_DBERR;
+	if ((st = db_prepare(db, sql)) == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, state_names[from], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, state_names[to], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, clock_now_ms());
+	if (err != NULL)
+		sqlite3_bind_text(st, 5, err, -1, SQLITE_TRANSIENT);
+	if (next_try > 0)
+		sqlite3_bind_int64(st, 6, next_try);
+	sqlite3_bind_int(st, 7, bump_attempts);
+	if (db_step(db, st) != SQLITE_DONE)
+		goto out;
+	rc = sqlite3_changes(db_sqlite(db)) == 1 ? QUEUE_OK : QUEUE_LOST;
+	if (own && db_commit(db) == -1)
+		return QUEUE_DBERR;
+	if (rc == QUEUE_OK)
+		log_info("J%lld: %s->%s%s%s", (long long)id,
+		    state_names[from], state_names[to], err ? " error=" : "",
+		    err ? err : "");
+	return rc;
+out:
+	if (own)
+		db_rollback(db);
+	return rc;
+}
+
+enum queue_rc
+queue_transition(struct db *db, int64_t id, enum queue_state from,
+    enum queue_state to, const char *err)
+{
+	return cas(db, id, from, to, err, 0, 0);
+}
+
+int
+queue_claim(struct db *db, enum queue_stage stage, struct queue_job *job)
+{
+	static const char sql[] =
+	    "SELECT id, study_id, state, attempts FROM jobs"
+	    " WHERE stage = ?1 AND (state = 'INCOMING'"
+	    "  OR (state = 'DEFERRED' AND next_try <= ?2))"
+	    " ORDER BY coalesce(next_try, created_at), id LIMIT 1";
+	sqlite3_stmt *st;
+	int rc;
+
+	for (;;) {
+		if ((st = db_prepare(db, sql)) == NULL)
+			return -1;
+		sqlite3_bind_text(st, 1, stage_names[stage], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, clock_now_ms());
+		rc = db_step(db, st);
+		if (rc == SQLITE_DONE)
+			return 0;
+		if (rc != SQLITE_ROW)
+			return -1;
+		memset(job, 0, sizeof(*job));
+		job->id = sqlite3_column_int64(st, 0);
+		job->study_id = sqlite3_column_int64(st, 1);
+		job->stage = stage;
+		if (queue_state_parse((const char *)sqlite3_column_text(st, 2),
+		    &job->state) == -1)
+			panic("queue: bad state in job %lld", (long long)job->id);
+		job->attempts = sqlite3_column_int(st, 3);
+		sqlite3_reset(st);
+		switch (cas(db, job->id, job->state, QUEUE_ACTIVE, NULL, 0, 1)) {
+		case QUEUE_OK:
+			job->state = QUEUE_ACTIVE;
+			job->attempts++;
+			return 1;
+		case QUEUE_LOST:
+			continue;	/* someone else took it: look again */
+		default:
+			return -1;
+		}
+	}
+}
+
+int64_t
+queue_backoff_ms(int attempts, int min_s, int max_s)
+{
+	int64_t d = (int64_t)min_s * 1000;
+
+	for (int i = 1; i < attempts && d < (int64_t)max_s * 1000; i++)
+		d *= 2;
+	return d < (int64_t)max_s * 1000 ? d : (int64_t)max_s * 1000;
+}
+
+enum queue_rc
+queue_defer(struct db *db, const struct queue_job *job, int min_s, int max_s,
+    const char *err)
+{
+	return cas(db, job->id, QUEUE_ACTIVE, QUEUE_DEFERRED, err,
+	    clock_now_ms() + queue_backoff_ms(job->attempts, min_s, max_s), 0);
+}
+
+int
+queue_recover(struct db *db)
+{
+	static const char sql[] =
+	    "UPDATE jobs SET state = 'INCOMING', updated_at = ?1"
+	    " WHERE state = 'ACTIVE'";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, clock_now_ms());
+	if (db_step(db, st) != SQLITE_DONE)
+		return -1;
+	return sqlite3_changes(db_sqlite(db));
+}
+
+int
+queue_get(struct db *db, int64_t id, struct queue_job *job)
+{
+	static const char sql[] =
+	    "SELECT study_id, stage, state, attempts, coalesce(next_try, 0)"
+	    " FROM jobs WHERE id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = db_step(db, st)) == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return -1;
+	job->id = id;
+	job->study_id = sqlite3_column_int64(st, 0);
+	if (queue_stage_parse((const char *)sqlite3_column_text(st, 1), &job->stage) == -1 ||
+	    queue_state_parse((const char *)sqlite3_column_text(st, 2), &job->state) == -1)
+		panic("queue: bad stage/state in job %lld", (long long)id);
+	job->attempts = sqlite3_column_int(st, 3);
+	job->next_try = sqlite3_column_int64(st, 4);
+	sqlite3_reset(st);
+	return 1;
+}
