@@ -8,6 +8,7 @@
  * hint: it polls the queue every second anyway).  The destructive ones,
  * cancel and purge, need --yes or a "y" typed on a terminal.
  */
+#include "store/db_sql.h"
 #include "config.h"
 
 #include <ctype.h>

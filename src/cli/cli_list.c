@@ -4,6 +4,7 @@
  * received studies, filtered by state, stage, time and calling AE.
  * Reads only, on the CLI's own connection.
  */
+#include "store/db_sql.h"
 #include "config.h"
 
 #include <ctype.h>

@@ -4,6 +4,7 @@
  * text, as the DICOM SR file itself, as XML (libxml2) or as JSON
  * (json-c).  Reads only; writes to stdout or to the file named by -o.
  */
+#include "store/db_sql.h"
 #include "config.h"
 
 #include <errno.h>

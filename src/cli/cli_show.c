@@ -5,6 +5,7 @@
  * deliveries.  Reads only, on the
  * CLI's own connection.  Prints report text (PHI) to stdout only.
  */
+#include "store/db_sql.h"
 #include "config.h"
 
 #include <ctype.h>

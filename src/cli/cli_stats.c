@@ -5,6 +5,7 @@
  * aligned table, JSON or the Prometheus text exposition format (for
  * node_exporter's textfile collector).  Reads only; CLI main thread.
  */
+#include "store/db_sql.h"
 #include "config.h"
 
 #include <errno.h>

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "store/db_sql.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/uid.h"

@@ -5,6 +5,7 @@
  * association, settler) while main polls the signal pipe and the
  * control socket (control.h).  Only start-up may call fatal().
  */
+#include "store/db_sql.h"
 #include "config.h"
 
 #include <dirent.h>

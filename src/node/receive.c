@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "store/db_sql.h"
 #include "core/clock.h"
 #include "store/events.h"
 #include "core/log.h"

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "store/db_sql.h"
 #include "core/clock.h"
 #include "store/db.h"
 #include "dicom/dcmbridge.h"

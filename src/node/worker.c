@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* worker - from a settled study to a queued Structured Report. */
+#include "store/db_sql.h"
 #include "config.h"
 
 #include <errno.h>

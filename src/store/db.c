@@ -9,7 +9,7 @@
 
 #include <sqlite3.h>
 
-#include "store/db.h"
+#include "store/db_sql.h"
 #include "core/log.h"
 #include "core/xmem.h"
 

@@ -3,14 +3,13 @@
  * db - one SQLite connection, opened by the thread that uses it and never
  * handed to another.  Sets WAL, synchronous=FULL (a C-STORE success is a
  * promise), foreign_keys and busy_timeout; applies the migrations built
- * from sql/.  Other modules run SQL through db_sqlite().
+ * from sql/.  Only the modules in src/store run SQL, through db_sql.h;
+ * everyone else sees an opaque connection and transactions.
  */
 #ifndef RS_DB_H
 #define RS_DB_H
 
 #include <stddef.h>
-
-#include <sqlite3.h>
 
 struct db;
 
@@ -30,8 +29,6 @@ enum db_mode {
 /* db_open - NULL with a message in err on failure; close with db_close. */
 struct db *db_open(const char *path, enum db_mode mode, char *err, size_t errsz);
 void	db_close(struct db *db);
-/* db_sqlite - the borrowed handle, valid until db_close. */
-sqlite3	*db_sqlite(struct db *db);
 /* db_begin - BEGIN IMMEDIATE.  0, or -1 (SQLITE_BUSY after busy_timeout too). */
 int	db_begin(struct db *db);
 int	db_commit(struct db *db);
@@ -41,10 +38,6 @@ void	db_rollback(struct db *db);
 const char *db_errmsg(struct db *db);
 /* db_errcode - the extended code of the last failure (SQLITE_FULL...). */
 int	db_errcode(struct db *db);
-/* db_step - sqlite3_step that remembers a failure for db_errcode. */
-int	db_step(struct db *db, sqlite3_stmt *st);
-/* db_prepare - a statement cached on the connection; do not finalize it. */
-sqlite3_stmt *db_prepare(struct db *db, const char *sql);
 int	db_latest_version(void);
 
 #endif

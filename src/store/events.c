@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "store/db_sql.h"
 #include "core/clock.h"
 #include "store/events.h"
 

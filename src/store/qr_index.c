@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/db_sql.h"
 #include "dicom/qr.h"
 #include "core/log.h"
 #include "store/qr_index.h"

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/db_sql.h"
 #include "core/log.h"
 #include "store/qr_query.h"
 #include "store/qr_schema.h"

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "store/db_sql.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "store/queue.h"

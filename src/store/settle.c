@@ -4,6 +4,7 @@
  * the clock; job_created_at marks a study as handed to the queue, so a
  * later instance flags it for a new draft instead (receive.c).
  */
+#include "store/db_sql.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "store/queue.h"

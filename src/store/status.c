@@ -5,6 +5,7 @@
 
 #include <json-c/json.h>
 
+#include "store/db_sql.h"
 #include "store/status.h"
 
 static int

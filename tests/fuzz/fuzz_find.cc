@@ -19,6 +19,7 @@
  * one of SQLite's own limits, which is counted and printed at exit; and
  * DCMTK never nests deeper than dsscan allowed.
  */
+#include "store/db_sql.h"
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dcdatset.h"
 #include "dcmtk/dcmdata/dcdict.h"

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/db_sql.h"
 #include "core/clock.h"
 #include "core/conf.h"
 #include "store/db.h"

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "store/db_sql.h"
 #include "store/queue.h"
 #include "util.h"
 

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "store/db_sql.h"
 #include "node/receive.h"
 #include "util.h"
 

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "store/db_sql.h"
 #include "util.h"
 
 const char *
