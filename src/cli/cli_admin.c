@@ -3,12 +3,13 @@
  * cli_admin - the radscribe subcommands that change the queue: retry,
  * hold, release, cancel, redraft, resend and purge.  Every job state
  * change goes through queue_transition (compare-and-set), in one
- * transaction with its audit row in events.  CLI main thread only.  After
+ * transaction with its audit row in events.  No SQL here: reads go
+ * through catalog, writes through each table's owner (queue, reports,
+ * instances, qr_index, events).  CLI main thread only.  After
  * a change a running radscribed is woken through its control socket (a
  * hint: it polls the queue every second anyway).  The destructive ones,
  * cancel and purge, need --yes or a "y" typed on a terminal.
  */
-#include "store/db_sql.h"
 #include "config.h"
 
 #include <ctype.h>
@@ -20,12 +21,15 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
-#include <sqlite3.h>
 
 #include "cli/cli.h"
-#include "store/events.h"
-#include "store/queue.h"
 #include "core/xmem.h"
+#include "store/catalog.h"
+#include "store/events.h"
+#include "store/instances.h"
+#include "store/qr_index.h"
+#include "store/queue.h"
+#include "store/reports.h"
 
 /* One job as read before the change. */
 struct ajob {
@@ -65,52 +69,46 @@ static int
 load_jobs(struct db *db, const char *arg, int stage, struct ajob **out,
     int *known)
 {
-	static const char job_sql[] =
-	    "SELECT j.id, j.stage, j.state, s.study_uid FROM jobs j"
-	    " JOIN studies s ON s.id = j.study_id WHERE j.id = ?1";
-	static const char study_sql[] =
-	    "SELECT j.id, j.stage, j.state, s.study_uid FROM studies s"
-	    " LEFT JOIN jobs j ON j.study_id = s.id WHERE s.study_uid = ?1"
-	    " ORDER BY j.id";
+	struct catalog_filter f;
+	struct catalog_iter *it;
+	struct catalog_job row;
 	struct ajob *v = NULL;
-	sqlite3_stmt *st;
+	int64_t sid;
 	int n = 0, rc;
 
 	*out = NULL;
 	*known = 0;
+	catalog_filter_init(&f);
 	if (all_digits(arg)) {
-		if ((st = db_prepare(db, job_sql)) == NULL)
-			return -1;
-		sqlite3_bind_int64(st, 1, strtoll(arg, NULL, 10));
-	} else {
-		if ((st = db_prepare(db, study_sql)) == NULL)
-			return -1;
-		sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
-	}
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		if ((f.job_id = strtoll(arg, NULL, 10)) <= 0)
+			return 0;	/* ids start at 1 */
+	} else
+		f.study_uid = arg;
+	/* The stage is filtered here: a job of another stage is known. */
+	if ((it = catalog_jobs_open(db, &f)) == NULL)
+		return -1;
+	while ((rc = catalog_jobs_next(it, &row)) == 1) {
 		struct ajob j;
 
 		*known = 1;
-		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
-			continue;	/* a study without jobs */
 		memset(&j, 0, sizeof(j));
-		j.id = sqlite3_column_int64(st, 0);
-		if (queue_stage_parse((const char *)sqlite3_column_text(st, 1),
-		    &j.stage) == -1 || queue_state_parse((const char *)
-		    sqlite3_column_text(st, 2), &j.state) == -1) {
-			sqlite3_reset(st);
-			free(v);
-			return -1;
-		}
-		snprintf(j.study, sizeof(j.study), "%s",
-		    (const char *)sqlite3_column_text(st, 3));
+		j.id = row.id;
+		j.stage = row.stage;
+		j.state = row.state;
+		snprintf(j.study, sizeof(j.study), "%s", row.study_uid);
 		if (stage >= 0 && (int)j.stage != stage)
 			continue;
 		v = xrealloc(v, (n + 1) * sizeof(*v));
 		v[n++] = j;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	catalog_iter_close(it);
+	if (rc != 0) {
+		free(v);
+		return -1;
+	}
+	/* a study without jobs is known all the same */
+	if (!*known && f.study_uid != NULL &&
+	    (*known = catalog_study_id(db, f.study_uid, &sid)) == -1) {
 		free(v);
 		return -1;
 	}
@@ -391,17 +389,9 @@ static int
 resend_tx(struct db *db, const struct conf *conf, int64_t sid, int64_t rid,
     const char *study, const char *to, int64_t *job, int *from)
 {
-	static const char ins_sql[] =
-	    "INSERT INTO deliveries (report_id, archive) VALUES (?1, ?2)"
-	    " ON CONFLICT (report_id, archive) DO NOTHING";
-	static const char clr_sql[] =
-	    "UPDATE deliveries SET accepted_at = NULL, status = NULL,"
-	    " last_error = NULL WHERE report_id = ?1 AND archive = ?2";
-	static const char job_sql[] =
-	    "SELECT id, state FROM jobs WHERE study_id = ?1 AND stage = 'send'";
-	enum queue_state s, p = QUEUE_INCOMING;
+	struct queue_job j;
+	enum queue_state p = QUEUE_INCOMING;
 	char detail[200];
-	sqlite3_stmt *st;
 	int rc;
 
 	if (db_begin(db) == -1)
@@ -411,46 +401,28 @@ resend_tx(struct db *db, const struct conf *conf, int64_t sid, int64_t rid,
 
 		if (to != NULL && strcmp(to, a) != 0)
 			continue;
-		if ((st = db_prepare(db, ins_sql)) == NULL)
-			goto dberr;
-		sqlite3_bind_int64(st, 1, rid);
-		sqlite3_bind_text(st, 2, a, -1, SQLITE_STATIC);
-		if (db_step(db, st) != SQLITE_DONE)
-			goto dberr;
-		if ((st = db_prepare(db, clr_sql)) == NULL)
-			goto dberr;
-		sqlite3_bind_int64(st, 1, rid);
-		sqlite3_bind_text(st, 2, a, -1, SQLITE_STATIC);
-		if (db_step(db, st) != SQLITE_DONE)
+		if (reports_delivery_reset(db, rid, a) == -1)
 			goto dberr;
 	}
-	if ((st = db_prepare(db, job_sql)) == NULL)
-		goto dberr;
-	sqlite3_bind_int64(st, 1, sid);
-	rc = db_step(db, st);
-	if (rc == SQLITE_ROW) {
-		*job = sqlite3_column_int64(st, 0);
-		if (queue_state_parse((const char *)sqlite3_column_text(st, 1),
-		    &s) == -1) {
-			sqlite3_reset(st);
-			goto dberr;
-		}
-		sqlite3_reset(st);
+	if ((rc = queue_find(db, sid, QUEUE_SEND, &j)) == 1) {
+		enum queue_state s = j.state;
+
+		*job = j.id;
 		*from = s;
 		switch (s) {
 		case QUEUE_INCOMING:
 			break;
 		case QUEUE_DONE:
 		case QUEUE_FAILED:
-			if (queue_transition(db, *job, s, QUEUE_INCOMING,
-			    NULL) != QUEUE_OK)
+			if ((rc = queue_transition(db, *job, s, QUEUE_INCOMING,
+			    NULL)) != QUEUE_OK)
 				goto lost;
 			break;
 		case QUEUE_DEFERRED:	/* now, not at next_try */
-			if (queue_transition(db, *job, s, QUEUE_HOLD,
-			    NULL) != QUEUE_OK ||
-			    queue_transition(db, *job, QUEUE_HOLD,
-			    QUEUE_INCOMING, NULL) != QUEUE_OK)
+			if ((rc = queue_transition(db, *job, s, QUEUE_HOLD,
+			    NULL)) != QUEUE_OK ||
+			    (rc = queue_transition(db, *job, QUEUE_HOLD,
+			    QUEUE_INCOMING, NULL)) != QUEUE_OK)
 				goto lost;
 			break;
 		default:
@@ -460,10 +432,9 @@ resend_tx(struct db *db, const struct conf *conf, int64_t sid, int64_t rid,
 			    s == QUEUE_HOLD ? "release it first" :
 			    "try again when it has finished");
 		}
-	} else if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
+	} else if (rc == 0) {
 		*from = -1;
-		if (queue_create(db, sid, QUEUE_SEND, job) != QUEUE_OK)
+		if ((rc = queue_create(db, sid, QUEUE_SEND, job)) != QUEUE_OK)
 			goto lost;
 	} else
 		goto dberr;
@@ -475,6 +446,8 @@ resend_tx(struct db *db, const struct conf *conf, int64_t sid, int64_t rid,
 		goto dberr;
 	return CLI_OK;
 lost:
+	if (rc == QUEUE_DBERR)
+		goto dberr;
 	db_rollback(db);
 	return cli_error("resend: the send job changed state meanwhile; "
 	    "nothing done");
@@ -488,14 +461,8 @@ dberr:
 int
 cli_admin_resend(const char *conf_path, int argc, char *argv[])
 {
-	static const char sql[] =
-	    "SELECT s.id, r.id, r.sop_instance_uid FROM studies s"
-	    " LEFT JOIN reports r ON r.study_id = s.id"
-	    "  AND r.superseded_by IS NULL"
-	    " WHERE s.study_uid = ?1 ORDER BY r.id DESC LIMIT 1";
 	struct conf conf;
 	struct db *db;
-	sqlite3_stmt *st;
 	const char *arg = NULL, *to = NULL;
 	int json = 0, rc, from = -1;
 	int64_t sid, rid, job = 0;
@@ -531,29 +498,19 @@ cli_admin_resend(const char *conf_path, int argc, char *argv[])
 		rc = cli_error("resend: no archive is configured");
 		goto out;
 	}
-	if ((st = db_prepare(db, sql)) == NULL) {
-		rc = cli_error("resend: database: %s", db_errmsg(db));
+	if ((rc = catalog_study_id(db, arg, &sid)) == 0) {
+		fprintf(stderr, "radscribe: resend: no study %s\n", arg);
+		rc = CLI_NOTFOUND;
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
-	if ((rc = db_step(db, st)) != SQLITE_ROW) {
-		sqlite3_reset(st);
-		if (rc == SQLITE_DONE) {
-			fprintf(stderr, "radscribe: resend: no study %s\n",
-			    arg);
-			rc = CLI_NOTFOUND;
-		} else
-			rc = cli_error("resend: database: %s", db_errmsg(db));
-		goto out;
-	}
-	sid = sqlite3_column_int64(st, 0);
-	if (sqlite3_column_type(st, 1) == SQLITE_NULL) {
-		sqlite3_reset(st);
+	if (rc == 1 && (rc = catalog_report_current(db, sid, &rid)) == 0) {
 		rc = cli_error("resend: study %s has no report", arg);
 		goto out;
 	}
-	rid = sqlite3_column_int64(st, 1);
-	sqlite3_reset(st);
+	if (rc == -1) {
+		rc = cli_error("resend: database: %s", db_errmsg(db));
+		goto out;
+	}
 	if ((rc = resend_tx(db, &conf, sid, rid, arg, to, &job, &from)) !=
 	    CLI_OK)
 		goto out;
@@ -578,120 +535,53 @@ out:
 	return rc;
 }
 
-/*
- * A study purge may take: old enough, at least one job, every job in the
- * finished set, and no report waiting for an archive.  Checked again in
- * the transaction that deletes it.
- */
-#define PURGE_WHERE \
-    " s.last_received_at < ?1" \
-    " AND EXISTS (SELECT 1 FROM jobs j WHERE j.study_id = s.id)" \
-    " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.study_id = s.id" \
-    "  AND j.state NOT IN ('DONE', ?2))" \
-    " AND (?2 = 'DONE' OR EXISTS (SELECT 1 FROM jobs j" \
-    "  WHERE j.study_id = s.id AND j.state = 'FAILED'))"
-#define UNDELIVERED \
-    "EXISTS (SELECT 1 FROM reports r JOIN deliveries d ON d.report_id = r.id" \
-    " WHERE r.study_id = s.id AND d.accepted_at IS NULL)"
-
+/* A study purge takes (catalog_purge_list), and its files. */
 struct victim {
-	int64_t	 id;
-	char	 uid[65];
-	int	 ninst, nrep;
-	char	**files;
-	int	 nfiles;
+	struct catalog_purge	 c;
+	char			**files;
+	size_t			 nfiles;
 };
-
-static int
-collect_files(struct db *db, struct victim *v)
-{
-	static const char sql[] =
-	    "SELECT path FROM instances WHERE study_id = ?1"
-	    " UNION SELECT path FROM reports WHERE study_id = ?1";
-	sqlite3_stmt *st = db_prepare(db, sql);
-	int rc;
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, v->id);
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		v->files = xrealloc(v->files, (v->nfiles + 1) *
-		    sizeof(*v->files));
-		v->files[v->nfiles++] = xstrdup((const char *)
-		    sqlite3_column_text(st, 0));
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
 
 static void
 victim_fini(struct victim *v)
 {
-	for (int i = 0; i < v->nfiles; i++)
-		free(v->files[i]);
-	free(v->files);
+	catalog_files_free(v->files, v->nfiles);
 	v->files = NULL;
 	v->nfiles = 0;
 }
 
-/* purge_one - rows of one study in one transaction; 1 done, 0 no longer
- * eligible, -1 database error */
+/*
+ * purge_one - the rows of one study in one transaction, each owner
+ * deleting its own in an order the foreign keys allow, after checking
+ * that the study may still go.  1 done, 0 no longer eligible, -1 a
+ * database error.
+ */
 static int
-purge_one(struct db *db, struct victim *v, int64_t cutoff, const char *state)
+purge_one(struct db *db, struct victim *v, int64_t cutoff,
+    enum queue_state finished)
 {
-	static const char check_sql[] =
-	    "SELECT (SELECT count(*) FROM instances WHERE study_id = s.id),"
-	    " (SELECT count(*) FROM reports WHERE study_id = s.id)"
-	    " FROM studies s WHERE s.id = ?3 AND" PURGE_WHERE
-	    " AND NOT " UNDELIVERED;
-	static const char *const del[] = {
-		"DELETE FROM qr_index WHERE report_id IN (SELECT id FROM"
-		" reports WHERE study_id = ?1) OR instance_id IN (SELECT id"
-		" FROM instances WHERE study_id = ?1)",
-		"DELETE FROM deliveries WHERE report_id IN (SELECT id FROM"
-		" reports WHERE study_id = ?1)",
-		"UPDATE reports SET superseded_by = NULL, predecessor_id = NULL"
-		" WHERE study_id = ?1",
-		"DELETE FROM reports WHERE study_id = ?1",
-		"DELETE FROM jobs WHERE study_id = ?1",
-		"DELETE FROM instances WHERE study_id = ?1",
-		"DELETE FROM studies WHERE id = ?1",
-	};
+	int64_t id = v->c.study_id;
 	char detail[200];
-	sqlite3_stmt *st;
 	int rc;
 
 	if (db_begin(db) == -1)
 		return -1;
-	if ((st = db_prepare(db, check_sql)) == NULL)
-		goto fail;
-	sqlite3_bind_int64(st, 1, cutoff);
-	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, v->id);
-	rc = db_step(db, st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
+	rc = catalog_purge_check(db, id, cutoff, finished, &v->c.instances,
+	    &v->c.reports);
+	if (rc == 0) {
 		db_rollback(db);
 		return 0;
 	}
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
+	if (rc == -1 ||
+	    catalog_study_files(db, id, &v->files, &v->nfiles) == -1 ||
+	    qr_index_purge_study(db, id) == -1 ||
+	    reports_purge_study(db, id) == -1 ||
+	    queue_purge_study(db, id) == -1 ||
+	    instances_purge_study(db, id) == -1)
 		goto fail;
-	}
-	v->ninst = sqlite3_column_int(st, 0);
-	v->nrep = sqlite3_column_int(st, 1);
-	sqlite3_reset(st);
-	if (collect_files(db, v) == -1)
-		goto fail;
-	for (size_t i = 0; i < sizeof(del) / sizeof(del[0]); i++) {
-		if ((st = db_prepare(db, del[i])) == NULL)
-			goto fail;
-		sqlite3_bind_int64(st, 1, v->id);
-		if (db_step(db, st) != SQLITE_DONE)
-			goto fail;
-	}
 	snprintf(detail, sizeof(detail), "study=%s instances=%d reports=%d"
-	    " files=%d", v->uid, v->ninst, v->nrep, v->nfiles);
+	    " files=%zu", v->c.study_uid, v->c.instances, v->c.reports,
+	    v->nfiles);
 	if (events_add(db, "purge", NULL, NULL, NULL, detail) == -1 ||
 	    db_commit(db) == -1)
 		goto fail;
@@ -706,20 +596,16 @@ fail:
 int
 cli_admin_purge(const char *conf_path, int argc, char *argv[])
 {
-	static const char list_sql[] =
-	    "SELECT s.id, s.study_uid,"
-	    " (SELECT count(*) FROM instances WHERE study_id = s.id),"
-	    " (SELECT count(*) FROM reports WHERE study_id = s.id),"
-	    " " UNDELIVERED
-	    " FROM studies s WHERE" PURGE_WHERE " ORDER BY s.id";
 	struct conf conf;
 	struct db *db;
+	struct catalog_purge *cs = NULL;
 	struct victim *vs = NULL;
 	json_object *arr = NULL;
-	sqlite3_stmt *st;
-	const char *age = NULL, *state = "DONE";
+	const char *age = NULL;
+	enum queue_state state = QUEUE_DONE;
 	int64_t cutoff;
-	int yes = 0, dry = 0, json = 0, n = 0, rc, failed = 0;
+	size_t ncs = 0, n = 0;
+	int yes = 0, dry = 0, json = 0, rc, failed = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
@@ -731,11 +617,12 @@ cli_admin_purge(const char *conf_path, int argc, char *argv[])
 		else if (strcmp(argv[i], "--older-than") == 0 && i + 1 < argc)
 			age = argv[++i];
 		else if (strcmp(argv[i], "--state") == 0 && i + 1 < argc) {
-			state = argv[++i];
-			if (strcasecmp(state, "DONE") == 0)
-				state = "DONE";
-			else if (strcasecmp(state, "FAILED") == 0)
-				state = "FAILED";
+			const char *a = argv[++i];
+
+			if (strcasecmp(a, "DONE") == 0)
+				state = QUEUE_DONE;
+			else if (strcasecmp(a, "FAILED") == 0)
+				state = QUEUE_FAILED;
 			else
 				return cli_usage("purge: --state takes DONE "
 				    "or FAILED");
@@ -755,37 +642,25 @@ cli_admin_purge(const char *conf_path, int argc, char *argv[])
 		return CLI_USAGE;
 	if (cli_open(conf_path, &conf, &db) == -1)
 		return CLI_ERROR;
-	rc = CLI_ERROR;
-	if ((st = db_prepare(db, list_sql)) == NULL)
+	if (catalog_purge_list(db, cutoff, state, &cs, &ncs) == -1)
 		goto dberr;
-	sqlite3_bind_int64(st, 1, cutoff);
-	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		const char *uid = (const char *)sqlite3_column_text(st, 1);
-
-		if (sqlite3_column_int(st, 4)) {
+	vs = xcalloc(ncs > 0 ? ncs : 1, sizeof(*vs));
+	for (size_t i = 0; i < ncs; i++) {
+		if (cs[i].undelivered) {
 			/* the safe default: a report an archive lacks stays */
 			fprintf(stderr, "radscribe: purge: keeping %s: a "
-			    "report is not delivered yet\n", uid);
+			    "report is not delivered yet\n", cs[i].study_uid);
 			continue;
 		}
-		vs = xrealloc(vs, (n + 1) * sizeof(*vs));
-		memset(&vs[n], 0, sizeof(vs[n]));
-		vs[n].id = sqlite3_column_int64(st, 0);
-		snprintf(vs[n].uid, sizeof(vs[n].uid), "%s", uid);
-		vs[n].ninst = sqlite3_column_int(st, 2);
-		vs[n].nrep = sqlite3_column_int(st, 3);
-		n++;
+		vs[n++].c = cs[i];
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		goto dberr;
 	arr = json ? json_object_new_array() : NULL;
-	for (int i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct victim *v = &vs[i];
 
 		if (dry) {
-			if (collect_files(db, v) == -1)
+			if (catalog_study_files(db, v->c.study_id, &v->files,
+			    &v->nfiles) == -1)
 				goto dberr;
 		} else {
 			if ((rc = purge_one(db, v, cutoff, state)) == -1)
@@ -793,7 +668,7 @@ cli_admin_purge(const char *conf_path, int argc, char *argv[])
 			if (rc == 0)
 				continue;	/* changed meanwhile */
 			/* rows are gone for good: only now the files */
-			for (int k = 0; k < v->nfiles; k++)
+			for (size_t k = 0; k < v->nfiles; k++)
 				if (unlink(v->files[k]) == -1 &&
 				    errno != ENOENT) {
 					fprintf(stderr, "radscribe: purge: "
@@ -806,20 +681,20 @@ cli_admin_purge(const char *conf_path, int argc, char *argv[])
 			json_object *o = json_object_new_object();
 
 			json_object_object_add(o, "study_uid",
-			    cli_json_str(v->uid));
+			    cli_json_str(v->c.study_uid));
 			json_object_object_add(o, "instances",
-			    json_object_new_int(v->ninst));
+			    json_object_new_int(v->c.instances));
 			json_object_object_add(o, "reports",
-			    json_object_new_int(v->nrep));
+			    json_object_new_int(v->c.reports));
 			json_object_object_add(o, "files",
-			    json_object_new_int(v->nfiles));
+			    json_object_new_int((int)v->nfiles));
 			json_object_object_add(o, "purged",
 			    json_object_new_boolean(!dry));
 			json_object_array_add(arr, o);
 		} else
-			printf("%s %s instances=%d reports=%d files=%d\n",
-			    dry ? "would purge" : "purged", v->uid, v->ninst,
-			    v->nrep, v->nfiles);
+			printf("%s %s instances=%d reports=%d files=%zu\n",
+			    dry ? "would purge" : "purged", v->c.study_uid,
+			    v->c.instances, v->c.reports, v->nfiles);
 	}
 	rc = failed ? CLI_ERROR : CLI_OK;
 	if (arr != NULL) {
@@ -832,9 +707,10 @@ dberr:
 	rc = cli_error("purge: database: %s", db_errmsg(db));
 out:
 	json_object_put(arr);
-	for (int i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		victim_fini(&vs[i]);
 	free(vs);
+	free(cs);
 	cli_close(&conf, db);
 	return rc;
 }

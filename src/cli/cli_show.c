@@ -5,7 +5,6 @@
  * deliveries.  Reads only, on the
  * CLI's own connection.  Prints report text (PHI) to stdout only.
  */
-#include "store/db_sql.h"
 #include "config.h"
 
 #include <ctype.h>
@@ -14,298 +13,225 @@
 #include <string.h>
 
 #include <json-c/json.h>
-#include <sqlite3.h>
 
 #include "cli/cli.h"
-#include "core/xmem.h"
+#include "store/catalog.h"
+#include "store/queue.h"
 
-static const char study_sql[] =
-    "SELECT id, study_uid, first_received_at, last_received_at,"
-    " job_created_at, redraft FROM studies WHERE study_uid = ?1";
-static const char job_study_sql[] =
-    "SELECT s.id, s.study_uid, s.first_received_at, s.last_received_at,"
-    " s.job_created_at, s.redraft FROM jobs j JOIN studies s"
-    " ON s.id = j.study_id WHERE j.id = ?1";
-static const char inst_sql[] =
-    "SELECT sop_instance_uid, sop_class_uid, transfer_syntax, size,"
-    " calling_ae, received_at, series_uid FROM instances WHERE study_id = ?1"
-    " ORDER BY id";
-static const char jobs_sql[] =
-    "SELECT id, stage, state, attempts, next_try, last_error, created_at,"
-    " updated_at FROM jobs WHERE study_id = ?1 ORDER BY id";
-static const char rep_sql[] =
-    "SELECT id, sop_instance_uid, created_at, model, findings, impression,"
-    " path, superseded_by, draft_ms, findings_ms, impression_ms"
-    " FROM reports WHERE study_id = ?1 ORDER BY id";
-static const char view_sql[] =
-    "SELECT ordinal, kind, view_position, sop_instance_uid FROM report_views"
-    " WHERE report_id = ?1 ORDER BY ordinal";
-static const char del_sql[] =
-    "SELECT archive, accepted_at, status, attempts, last_error"
-    " FROM deliveries WHERE report_id = ?1 ORDER BY id";
-
-static const char *
-col(sqlite3_stmt *st, int i)
-{
-	return (const char *)sqlite3_column_text(st, i);
-}
-
+/* jint - a nullable integer: JSON null for CATALOG_NULL */
 static json_object *
-jint(sqlite3_stmt *st, int i)
+jint(int64_t v)
 {
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
-		return NULL;
-	return json_object_new_int64(sqlite3_column_int64(st, i));
+	return v == CATALOG_NULL ? NULL : json_object_new_int64(v);
 }
 
+/* num - a nullable integer as text; NULL (printed "-") for CATALOG_NULL */
 static const char *
-num(sqlite3_stmt *st, int i, char *buf, size_t sz)
+num(int64_t v, char *buf, size_t sz)
 {
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+	if (v == CATALOG_NULL)
 		return NULL;
-	snprintf(buf, sz, "%lld", (long long)sqlite3_column_int64(st, i));
+	snprintf(buf, sz, "%lld", (long long)v);
 	return buf;
 }
 
 /* instances - as a table into fp, or into the array jarr */
-static int
-instances(struct db *db, int64_t sid, json_object *jarr, FILE *fp)
+static void
+instances(const struct catalog_study *s, json_object *jarr, FILE *fp)
 {
 	static const char *const hdr[] = { "SOP_INSTANCE_UID", "SOP_CLASS",
 	    "TRANSFER_SYNTAX", "SIZE", "CALLING_AE", "RECEIVED" };
 	struct cli_table *t = jarr ? NULL : cli_table_new(6, hdr);
-	sqlite3_stmt *st;
-	int rc;
 
-	if ((st = db_prepare(db, inst_sql)) == NULL ||
-	    sqlite3_bind_int64(st, 1, sid) != SQLITE_OK) {
-		cli_table_free(t);
-		return -1;
-	}
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+	for (size_t k = 0; k < s->ninstances; k++) {
+		const struct catalog_instance *i = &s->instances[k];
 		char sz[24], at[32];
 
 		if (jarr != NULL) {
 			json_object *o = json_object_new_object();
 
-			json_object_object_add(o, "sop_instance_uid", cli_json_str(col(st, 0)));
-			json_object_object_add(o, "sop_class_uid", cli_json_str(col(st, 1)));
-			json_object_object_add(o, "transfer_syntax", cli_json_str(col(st, 2)));
-			json_object_object_add(o, "size", jint(st, 3));
-			json_object_object_add(o, "calling_ae", cli_json_str(col(st, 4)));
-			json_object_object_add(o, "received_at_ms", jint(st, 5));
-			json_object_object_add(o, "series_uid", cli_json_str(col(st, 6)));
+			json_object_object_add(o, "sop_instance_uid", cli_json_str(i->sop_instance_uid));
+			json_object_object_add(o, "sop_class_uid", cli_json_str(i->sop_class_uid));
+			json_object_object_add(o, "transfer_syntax", cli_json_str(i->transfer_syntax));
+			json_object_object_add(o, "size", jint(i->size));
+			json_object_object_add(o, "calling_ae", cli_json_str(i->calling_ae));
+			json_object_object_add(o, "received_at_ms", jint(i->received_at));
+			json_object_object_add(o, "series_uid", cli_json_str(i->series_uid));
 			json_object_array_add(jarr, o);
 		} else {
-			const char *c[6] = { col(st, 0), col(st, 1), col(st, 2),
-			    num(st, 3, sz, sizeof(sz)), col(st, 4),
-			    cli_time(sqlite3_column_int64(st, 5), at, sizeof(at)) };
+			const char *c[6] = { i->sop_instance_uid,
+			    i->sop_class_uid, i->transfer_syntax,
+			    num(i->size, sz, sizeof(sz)), i->calling_ae,
+			    cli_time(i->received_at, at, sizeof(at)) };
 
 			cli_table_add(t, c);
 		}
 	}
-	if (rc == SQLITE_DONE && t != NULL) {
+	if (t != NULL) {
 		fprintf(fp, "\nInstances:\n");
 		cli_table_print(t, fp);
 	}
 	cli_table_free(t);
-	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int
-jobs(struct db *db, int64_t sid, json_object *jarr, FILE *fp)
+static void
+jobs(const struct catalog_study *s, json_object *jarr, FILE *fp)
 {
 	static const char *const hdr[] = { "JOB", "STAGE", "STATE", "ATTEMPTS",
 	    "UPDATED", "NEXT_TRY", "LAST_ERROR" };
 	struct cli_table *t = jarr ? NULL : cli_table_new(7, hdr);
-	sqlite3_stmt *st;
-	int rc;
 
-	if ((st = db_prepare(db, jobs_sql)) == NULL ||
-	    sqlite3_bind_int64(st, 1, sid) != SQLITE_OK) {
-		cli_table_free(t);
-		return -1;
-	}
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+	for (size_t k = 0; k < s->njobs; k++) {
+		const struct catalog_job *j = &s->jobs[k];
 		char id[24], att[24], up[32], nt[32];
 
 		if (jarr != NULL) {
 			json_object *o = json_object_new_object();
 
-			json_object_object_add(o, "id", jint(st, 0));
-			json_object_object_add(o, "stage", cli_json_str(col(st, 1)));
-			json_object_object_add(o, "state", cli_json_str(col(st, 2)));
-			json_object_object_add(o, "attempts", jint(st, 3));
-			json_object_object_add(o, "next_try_ms", jint(st, 4));
-			json_object_object_add(o, "last_error", cli_json_str(col(st, 5)));
-			json_object_object_add(o, "created_at_ms", jint(st, 6));
-			json_object_object_add(o, "updated_at_ms", jint(st, 7));
+			json_object_object_add(o, "id", jint(j->id));
+			json_object_object_add(o, "stage", cli_json_str(queue_stage_name(j->stage)));
+			json_object_object_add(o, "state", cli_json_str(queue_state_name(j->state)));
+			json_object_object_add(o, "attempts", jint(j->attempts));
+			json_object_object_add(o, "next_try_ms", jint(j->next_try));
+			json_object_object_add(o, "last_error", cli_json_str(j->last_error));
+			json_object_object_add(o, "created_at_ms", jint(j->created_at));
+			json_object_object_add(o, "updated_at_ms", jint(j->updated_at));
 			json_object_array_add(jarr, o);
 		} else {
-			const char *c[7] = { num(st, 0, id, sizeof(id)),
-			    col(st, 1), col(st, 2), num(st, 3, att, sizeof(att)),
-			    cli_time(sqlite3_column_int64(st, 7), up, sizeof(up)),
-			    cli_time(sqlite3_column_int64(st, 4), nt, sizeof(nt)),
-			    col(st, 5) };
+			const char *c[7] = { num(j->id, id, sizeof(id)),
+			    queue_stage_name(j->stage),
+			    queue_state_name(j->state),
+			    num(j->attempts, att, sizeof(att)),
+			    cli_time(j->updated_at, up, sizeof(up)),
+			    cli_time(j->next_try, nt, sizeof(nt)),
+			    j->last_error };
 
 			cli_table_add(t, c);
 		}
 	}
-	if (rc == SQLITE_DONE && t != NULL) {
+	if (t != NULL) {
 		fprintf(fp, "\nJobs:\n");
 		cli_table_print(t, fp);
 	}
 	cli_table_free(t);
-	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* deliveries - of report rid, into jarr or as indented lines */
-static int
-deliveries(struct db *db, int64_t rid, json_object *jarr, FILE *fp)
+/* deliveries - of report r, into jarr or as indented lines */
+static void
+deliveries(const struct catalog_report *r, json_object *jarr, FILE *fp)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	if ((st = db_prepare(db, del_sql)) == NULL ||
-	    sqlite3_bind_int64(st, 1, rid) != SQLITE_OK)
-		return -1;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+	for (size_t k = 0; k < r->ndeliveries; k++) {
+		const struct catalog_delivery *d = &r->deliveries[k];
 		char at[32];
 
 		if (jarr != NULL) {
 			json_object *o = json_object_new_object();
 
-			json_object_object_add(o, "archive", cli_json_str(col(st, 0)));
-			json_object_object_add(o, "accepted_at_ms", jint(st, 1));
-			json_object_object_add(o, "status", jint(st, 2));
-			json_object_object_add(o, "attempts", jint(st, 3));
-			json_object_object_add(o, "last_error", cli_json_str(col(st, 4)));
+			json_object_object_add(o, "archive", cli_json_str(d->archive));
+			json_object_object_add(o, "accepted_at_ms", jint(d->accepted_at));
+			json_object_object_add(o, "status", jint(d->status));
+			json_object_object_add(o, "attempts", jint(d->attempts));
+			json_object_object_add(o, "last_error", cli_json_str(d->last_error));
 			json_object_array_add(jarr, o);
 		} else {
-			fprintf(fp, "  delivery  %s: ", col(st, 0));
-			if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			fprintf(fp, "  delivery  %s: ", d->archive);
+			if (d->accepted_at != CATALOG_NULL)
 				fprintf(fp, "accepted %s, status 0x%04x",
-				    cli_time(sqlite3_column_int64(st, 1), at,
-				    sizeof(at)), sqlite3_column_int(st, 2));
+				    cli_time(d->accepted_at, at, sizeof(at)),
+				    d->status == CATALOG_NULL ? 0 :
+				    (int)d->status);
 			else
 				fprintf(fp, "pending, %d attempt(s)%s%s",
-				    sqlite3_column_int(st, 3),
-				    col(st, 4) ? ", last error: " : "",
-				    col(st, 4) ? col(st, 4) : "");
+				    d->attempts,
+				    d->last_error ? ", last error: " : "",
+				    d->last_error ? d->last_error : "");
 			fputc('\n', fp);
 		}
 	}
-	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* views - the views report rid was drafted from, into jarr or one line */
-static int
-views(struct db *db, int64_t rid, json_object *jarr, FILE *fp)
+/* views - the views report r was drafted from, into jarr or one line */
+static void
+views(const struct catalog_report *r, json_object *jarr, FILE *fp)
 {
-	sqlite3_stmt *st;
-	int rc, n = 0;
+	for (size_t k = 0; k < r->nviews; k++) {
+		const struct catalog_view *v = &r->views[k];
 
-	if ((st = db_prepare(db, view_sql)) == NULL ||
-	    sqlite3_bind_int64(st, 1, rid) != SQLITE_OK)
-		return -1;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
 		if (jarr != NULL) {
 			json_object *o = json_object_new_object();
 
-			json_object_object_add(o, "kind", cli_json_str(col(st, 1)));
+			json_object_object_add(o, "kind", cli_json_str(v->kind));
 			json_object_object_add(o, "view_position",
-			    cli_json_str(col(st, 2)));
+			    cli_json_str(v->view_position));
 			json_object_object_add(o, "sop_instance_uid",
-			    cli_json_str(col(st, 3)));
+			    cli_json_str(v->sop_instance_uid));
 			json_object_array_add(jarr, o);
 		} else
-			fprintf(fp, "%s%s%s%s%s %s", n ? "; " : "  views     ",
-			    col(st, 1), *col(st, 2) ? " (" : "", col(st, 2),
-			    *col(st, 2) ? ")" : "", col(st, 3));
-		n++;
+			fprintf(fp, "%s%s%s%s%s %s", k ? "; " : "  views     ",
+			    v->kind, *v->view_position ? " (" : "",
+			    v->view_position, *v->view_position ? ")" : "",
+			    v->sop_instance_uid);
 	}
-	if (jarr == NULL && n > 0)
+	if (jarr == NULL && r->nviews > 0)
 		fputc('\n', fp);
-	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /*
- * reports - each report of the study; deliveries are read after the
- * report rows (one statement at a time is stepped).
+ * reports - each report of the study; for people every report's text
+ * first, then each one's views and deliveries.
  */
-static int
-reports(struct db *db, int64_t sid, json_object *jarr, FILE *fp)
+static void
+reports(const struct catalog_study *s, json_object *jarr, FILE *fp)
 {
-	sqlite3_stmt *st;
-	int64_t *ids = NULL;
-	json_object **objs = NULL;
-	size_t n = 0;
-	int rc;
-
-	if ((st = db_prepare(db, rep_sql)) == NULL ||
-	    sqlite3_bind_int64(st, 1, sid) != SQLITE_OK)
-		return -1;
 	if (jarr == NULL)
 		fprintf(fp, "\nReports:\n");
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+	for (size_t k = 0; k < s->nreports; k++) {
+		const struct catalog_report *r = &s->reports[k];
 		char at[32];
 
-		ids = xrealloc(ids, (n + 1) * sizeof(*ids));
-		objs = xrealloc(objs, (n + 1) * sizeof(*objs));
-		ids[n] = sqlite3_column_int64(st, 0);
-		objs[n] = NULL;
 		if (jarr != NULL) {
 			json_object *o = json_object_new_object();
+			json_object *v = json_object_new_array();
+			json_object *d = json_object_new_array();
 
-			json_object_object_add(o, "sop_instance_uid", cli_json_str(col(st, 1)));
-			json_object_object_add(o, "created_at_ms", jint(st, 2));
-			json_object_object_add(o, "model", cli_json_str(col(st, 3)));
-			json_object_object_add(o, "findings", cli_json_str(col(st, 4)));
-			json_object_object_add(o, "impression", cli_json_str(col(st, 5)));
-			json_object_object_add(o, "path", cli_json_str(col(st, 6)));
+			json_object_object_add(o, "sop_instance_uid", cli_json_str(r->sop_instance_uid));
+			json_object_object_add(o, "created_at_ms", jint(r->created_at));
+			json_object_object_add(o, "model", cli_json_str(r->model));
+			json_object_object_add(o, "findings", cli_json_str(r->findings));
+			json_object_object_add(o, "impression", cli_json_str(r->impression));
+			json_object_object_add(o, "path", cli_json_str(r->path));
 			json_object_object_add(o, "superseded",
-			    json_object_new_boolean(sqlite3_column_type(st, 7) !=
-			    SQLITE_NULL));
-			json_object_object_add(o, "draft_ms", jint(st, 8));
-			json_object_object_add(o, "findings_ms", jint(st, 9));
-			json_object_object_add(o, "impression_ms", jint(st, 10));
+			    json_object_new_boolean(r->superseded));
+			json_object_object_add(o, "draft_ms", jint(r->draft_ms));
+			json_object_object_add(o, "findings_ms", jint(r->findings_ms));
+			json_object_object_add(o, "impression_ms", jint(r->impression_ms));
 			json_object_array_add(jarr, o);
-			objs[n] = o;
+			json_object_object_add(o, "views", v);
+			json_object_object_add(o, "deliveries", d);
+			views(r, v, fp);
+			deliveries(r, d, fp);
 		} else {
-			fprintf(fp, "%s  created %s  model %s%s\n", col(st, 1),
-			    cli_time(sqlite3_column_int64(st, 2), at, sizeof(at)),
-			    col(st, 3), sqlite3_column_type(st, 7) != SQLITE_NULL ?
-			    "  (superseded)" : "");
-			if (sqlite3_column_type(st, 8) != SQLITE_NULL)
+			fprintf(fp, "%s  created %s  model %s%s\n",
+			    r->sop_instance_uid,
+			    cli_time(r->created_at, at, sizeof(at)), r->model,
+			    r->superseded ? "  (superseded)" : "");
+			if (r->draft_ms != CATALOG_NULL)
 				fprintf(fp, "  Drafted in %lld ms (findings %lld ms, "
 				    "impression %lld ms)\n",
-				    (long long)sqlite3_column_int64(st, 8),
-				    (long long)sqlite3_column_int64(st, 9),
-				    (long long)sqlite3_column_int64(st, 10));
-			fprintf(fp, "  Findings:   %s\n", col(st, 4));
-			fprintf(fp, "  Impression: %s\n", col(st, 5));
+				    (long long)r->draft_ms,
+				    (long long)(r->findings_ms == CATALOG_NULL ?
+				    0 : r->findings_ms),
+				    (long long)(r->impression_ms == CATALOG_NULL ?
+				    0 : r->impression_ms));
+			fprintf(fp, "  Findings:   %s\n", r->findings);
+			fprintf(fp, "  Impression: %s\n", r->impression);
 		}
-		n++;
 	}
-	sqlite3_reset(st);
-	/* Text mode printed every report already; views, deliveries follow. */
-	for (size_t i = 0; rc == SQLITE_DONE && i < n; i++) {
-		json_object *d = NULL, *v = NULL;
-
-		if (objs[i] != NULL) {
-			v = json_object_new_array();
-			json_object_object_add(objs[i], "views", v);
-			d = json_object_new_array();
-			json_object_object_add(objs[i], "deliveries", d);
-		} else
-			fprintf(fp, "Report %zu:\n", i + 1);
-		if (views(db, ids[i], v, fp) == -1 ||
-		    deliveries(db, ids[i], d, fp) == -1)
-			rc = SQLITE_ERROR;
+	for (size_t k = 0; jarr == NULL && k < s->nreports; k++) {
+		fprintf(fp, "Report %zu:\n", k + 1);
+		views(&s->reports[k], NULL, fp);
+		deliveries(&s->reports[k], NULL, fp);
 	}
-	free(ids);
-	free(objs);
-	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* cli_show - `show STUDY_UID|JOB_ID [--json]` */
@@ -315,10 +241,9 @@ cli_show(const char *conf_path, int argc, char *argv[])
 	const char *key = NULL;
 	struct conf conf;
 	struct db *db;
-	sqlite3_stmt *st;
+	struct catalog_study *s = NULL;
 	json_object *o = NULL, *ji = NULL, *jj = NULL, *jr = NULL;
-	int json = 0, isjob = 1, rc = CLI_ERROR, src;
-	int64_t sid;
+	int json = 0, isjob = 1, rc = CLI_ERROR, found;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
@@ -337,61 +262,54 @@ cli_show(const char *conf_path, int argc, char *argv[])
 			isjob = 0;
 	if (cli_open(conf_path, &conf, &db) == -1)
 		return CLI_ERROR;
-	if ((st = db_prepare(db, isjob ? job_study_sql : study_sql)) == NULL)
-		goto dberr;
-	if (isjob)
-		src = sqlite3_bind_int64(st, 1, strtoll(key, NULL, 10));
-	else
-		src = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (src != SQLITE_OK)
-		goto dberr;
-	if ((src = db_step(db, st)) == SQLITE_DONE) {
+	found = isjob ? catalog_study_read_job(db, strtoll(key, NULL, 10), &s) :
+	    catalog_study_read(db, key, &s);
+	if (found == 0) {
 		fprintf(stderr, "radscribe: show: no %s %s\n",
 		    isjob ? "job" : "study", key);
 		rc = CLI_NOTFOUND;
 		goto out;
 	}
-	if (src != SQLITE_ROW)
-		goto dberr;
-	sid = sqlite3_column_int64(st, 0);
+	if (found == -1) {
+		rc = cli_error("show: %s", db_errmsg(db));
+		goto out;
+	}
 	if (json) {
 		o = json_object_new_object();
-		json_object_object_add(o, "study_uid", cli_json_str(col(st, 1)));
-		json_object_object_add(o, "first_received_at_ms", jint(st, 2));
-		json_object_object_add(o, "last_received_at_ms", jint(st, 3));
-		json_object_object_add(o, "job_created_at_ms", jint(st, 4));
+		json_object_object_add(o, "study_uid", cli_json_str(s->study_uid));
+		json_object_object_add(o, "first_received_at_ms",
+		    jint(s->first_received_at));
+		json_object_object_add(o, "last_received_at_ms",
+		    jint(s->last_received_at));
+		json_object_object_add(o, "job_created_at_ms",
+		    jint(s->job_created_at));
 		json_object_object_add(o, "redraft",
-		    json_object_new_boolean(sqlite3_column_int(st, 5)));
+		    json_object_new_boolean(s->redraft));
 		json_object_object_add(o, "instances", ji = json_object_new_array());
 		json_object_object_add(o, "jobs", jj = json_object_new_array());
 		json_object_object_add(o, "reports", jr = json_object_new_array());
 	} else {
 		char t1[32], t2[32];
 
-		printf("Study %s\n", col(st, 1));
+		printf("Study %s\n", s->study_uid);
 		printf("  received %s .. %s%s\n",
-		    cli_time(sqlite3_column_int64(st, 2), t1, sizeof(t1)),
-		    cli_time(sqlite3_column_int64(st, 3), t2, sizeof(t2)),
-		    sqlite3_column_int(st, 5) ? "  (redraft pending)" : "");
-		printf("  settled  %s\n", sqlite3_column_type(st, 4) ==
-		    SQLITE_NULL ? "not yet" :
-		    cli_time(sqlite3_column_int64(st, 4), t1, sizeof(t1)));
+		    cli_time(s->first_received_at, t1, sizeof(t1)),
+		    cli_time(s->last_received_at, t2, sizeof(t2)),
+		    s->redraft ? "  (redraft pending)" : "");
+		printf("  settled  %s\n", s->job_created_at == CATALOG_NULL ?
+		    "not yet" : cli_time(s->job_created_at, t1, sizeof(t1)));
 	}
-	sqlite3_reset(st);
-	if (instances(db, sid, ji, stdout) == -1 ||
-	    jobs(db, sid, jj, stdout) == -1 ||
-	    reports(db, sid, jr, stdout) == -1)
-		goto dberr;
+	instances(s, ji, stdout);
+	jobs(s, jj, stdout);
+	reports(s, jr, stdout);
 	if (json) {
 		rc = cli_json_print(o, stdout) == 0 ? CLI_OK : CLI_ERROR;
 		o = NULL;
 	} else
 		rc = fflush(stdout) == 0 ? CLI_OK : CLI_ERROR;
-	goto out;
-dberr:
-	rc = cli_error("show: %s", db_errmsg(db));
 out:
 	json_object_put(o);
+	catalog_study_free(s);
 	cli_close(&conf, db);
 	return rc;
 }

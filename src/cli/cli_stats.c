@@ -5,67 +5,63 @@
  * aligned table, JSON or the Prometheus text exposition format (for
  * node_exporter's textfile collector).  Reads only; CLI main thread.
  */
-#include "store/db_sql.h"
 #include "config.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
 #include <json-c/json.h>
 
 #include "cli/cli.h"
 #include "core/clock.h"
-#include "core/xmem.h"
+#include "store/catalog.h"
+#include "store/queue.h"
 
 #define DAY_MS	(24 * 60 * 60 * 1000LL)
 
+/* The order of enum queue_stage and enum queue_state (queue.h). */
 static const char *const stages[] = { "infer", "send" };
 static const char *const states[] = {
 	"INCOMING", "ACTIVE", "DEFERRED", "DONE", "FAILED", "HOLD"
 };
 #define NSTAGES	(int)(sizeof(stages) / sizeof(*stages))
 #define NSTATES	(int)(sizeof(states) / sizeof(*states))
+_Static_assert(NSTAGES == QUEUE_NSTAGES && NSTATES == QUEUE_NSTATES,
+    "stats: stage or state names out of step with queue.h");
 
 static const struct {
-	const char	*name, *help, *sql;
+	const char	*name, *help;
+	size_t		 off;	/* in struct catalog_counts */
 } counters[] = {
 	{ "instances", "Instances in the database.",
-	    "SELECT count(*) FROM instances" },
+	    offsetof(struct catalog_counts, instances) },
 	{ "studies", "Studies in the database.",
-	    "SELECT count(*) FROM studies" },
+	    offsetof(struct catalog_counts, studies) },
 	{ "reports", "Reports drafted (superseded ones included).",
-	    "SELECT count(*) FROM reports" },
+	    offsetof(struct catalog_counts, reports) },
 	{ "deliveries_accepted", "Report deliveries an archive accepted.",
-	    "SELECT count(*) FROM deliveries WHERE accepted_at IS NOT NULL" },
+	    offsetof(struct catalog_counts, deliveries_accepted) },
 };
 #define NCOUNTERS (int)(sizeof(counters) / sizeof(*counters))
 
 /*
- * Latencies in ms; each query yields one per report whose end event falls
- * at or after ?1 (the start of the window).  "First acceptance" is the
- * earliest accepted_at among a report's deliveries.
+ * Latencies in ms, one per report whose end event falls in the window
+ * (catalog_latency_read).
  */
 static const struct {
-	const char	*name, *help, *sql;
+	const char		*name, *help;
+	enum catalog_latency	 kind;
 } lats[] = {
 	{ "settle_to_report", "Last instance of a study received to its report created.",
-	    "SELECT r.created_at - s.last_received_at FROM reports r"
-	    " JOIN studies s ON s.id = r.study_id WHERE r.created_at >= ?1" },
+	    CATALOG_SETTLE_TO_REPORT },
 	{ "report_to_accept", "Report created to its first acceptance by an archive.",
-	    "SELECT min(d.accepted_at) - r.created_at FROM reports r"
-	    " JOIN deliveries d ON d.report_id = r.id"
-	    " WHERE d.accepted_at IS NOT NULL GROUP BY r.id"
-	    " HAVING min(d.accepted_at) >= ?1" },
+	    CATALOG_REPORT_TO_ACCEPT },
 	{ "received_to_accept", "Last instance of a study received to the first acceptance of its report.",
-	    "SELECT min(d.accepted_at) - s.last_received_at FROM reports r"
-	    " JOIN studies s ON s.id = r.study_id"
-	    " JOIN deliveries d ON d.report_id = r.id"
-	    " WHERE d.accepted_at IS NOT NULL GROUP BY r.id"
-	    " HAVING min(d.accepted_at) >= ?1" },
+	    CATALOG_RECEIVED_TO_ACCEPT },
 };
 #define NLATS	(int)(sizeof(lats) / sizeof(*lats))
 
@@ -92,41 +88,18 @@ struct stats {
 	struct lat	 lat[NLATS];
 };
 
+/* latency - one kind's samples (ascending), their nearest ranks */
 static int
-cmp64(const void *a, const void *b)
+latency(struct db *db, enum catalog_latency kind, int64_t since,
+    struct lat *l)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* latency - run one latency query, sort, take the nearest ranks */
-static int
-latency(struct db *db, const char *sql, int64_t since, struct lat *l)
-{
-	sqlite3_stmt *st;
-	int64_t *v = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
+	int64_t *v;
+	size_t n;
 
 	memset(l, 0, sizeof(*l));
-	if ((st = db_prepare(db, sql)) == NULL ||
-	    sqlite3_bind_int64(st, 1, since) != SQLITE_OK)
+	if (catalog_latency_read(db, kind, since, &v, &n) == -1)
 		return -1;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			v = xrealloc(v, cap * sizeof(*v));
-		}
-		v[n++] = sqlite3_column_int64(st, 0);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		free(v);
-		return -1;
-	}
 	if (n > 0) {
-		qsort(v, n, sizeof(*v), cmp64);
 		for (size_t i = 0; i < n; i++)
 			l->sum += v[i];
 		for (int i = 0; i < NQS; i++) {
@@ -144,37 +117,18 @@ latency(struct db *db, const char *sql, int64_t since, struct lat *l)
 static int
 collect(struct db *db, struct stats *s)
 {
-	sqlite3_stmt *st;
-	int rc;
+	struct catalog_counts c;
 
-	for (int i = 0; i < NCOUNTERS; i++) {
-		if ((st = db_prepare(db, counters[i].sql)) == NULL)
-			return -1;
-		rc = db_step(db, st);
-		s->counters[i] = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW)
-			return -1;
-	}
-	if ((st = db_prepare(db, "SELECT stage, state, count(*) FROM jobs"
-	    " GROUP BY stage, state")) == NULL)
+	if (catalog_counts_read(db, &c) == -1)
 		return -1;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		const char *sg = (const char *)sqlite3_column_text(st, 0);
-		const char *se = (const char *)sqlite3_column_text(st, 1);
-
-		for (int i = 0; i < NSTAGES; i++)
-			for (int j = 0; j < NSTATES; j++)
-				if (sg != NULL && se != NULL &&
-				    strcmp(sg, stages[i]) == 0 &&
-				    strcmp(se, states[j]) == 0)
-					s->jobs[i][j] = sqlite3_column_int64(st, 2);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return -1;
+	for (int i = 0; i < NCOUNTERS; i++)
+		s->counters[i] = *(const int64_t *)(const void *)
+		    ((const char *)&c + counters[i].off);
+	for (int i = 0; i < NSTAGES; i++)
+		for (int j = 0; j < NSTATES; j++)
+			s->jobs[i][j] = c.jobs[i][j];
 	for (int i = 0; i < NLATS; i++)
-		if (latency(db, lats[i].sql, s->since, &s->lat[i]) == -1)
+		if (latency(db, lats[i].kind, s->since, &s->lat[i]) == -1)
 			return -1;
 	return 0;
 }

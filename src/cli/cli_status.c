@@ -19,6 +19,7 @@
 #include "core/clock.h"
 #include "node/control.h"
 #include "core/paths.h"
+#include "store/spool.h"
 #include "store/status.h"
 
 /* One file system the node writes to. */
@@ -54,7 +55,9 @@ disks_probe(const struct conf *c, struct disk *d)
 	d[0].name = "spool";
 	snprintf(d[0].path, sizeof(d[0].path), "%s", c->spool_dir);
 	d[1].name = "reports";
-	snprintf(d[1].path, sizeof(d[1].path), "%s/reports", c->spool_dir);
+	if (spool_area_path(c->spool_dir, SPOOL_REPORTS, d[1].path,
+	    sizeof(d[1].path)) == -1)
+		d[1].path[0] = '\0';	/* too long: statvfs reports it */
 	d[2].name = "database";
 	snprintf(d[2].path, sizeof(d[2].path), "%s", c->database);
 	if ((slash = strrchr(d[2].path, '/')) != NULL)

@@ -80,9 +80,14 @@ static const struct conf_key keys[] = {
 	{ "sr_series_number",	T_INT,	    "9901",		1, 2147483647, OFF(sr_series_number) },
 	{ "sr_series_description", T_STR,   "radscribe draft report, not verified", 0, 0, OFF(sr_series_description) },
 	{ "uid_root",		T_OPTSTR,   unset,		0, 0,	  OFF(uid_root) },
+	{ "draft_retry_min",	T_INT,	    "10",		1, 86400, OFF(draft_retry_min) },
+	{ "draft_retry_max",	T_INT,	    "600",		1, 86400, OFF(draft_retry_max) },
+	{ "draft_max_attempts",	T_INT,	    "8",		0, 1000000, OFF(draft_max_attempts) },
+	{ "draft_max_age",	T_INT,	    "0",		0, 31536000, OFF(draft_max_age) },
 	{ "archive",		T_ARCHIVE,  NULL,		0, 0,	  0 },
 	{ "send_retry_min",	T_INT,	    "10",		1, 86400, OFF(send_retry_min) },
 	{ "send_retry_max",	T_INT,	    "600",		1, 86400, OFF(send_retry_max) },
+	{ "send_max_attempts",	T_INT,	    "0",		0, 1000000, OFF(send_max_attempts) },
 	{ "send_max_age",	T_INT,	    "259200",		60, 31536000, OFF(send_max_age) },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -480,6 +485,12 @@ conf_load(const char *path, struct conf *c, char *err, size_t errsz)
 		snprintf(err, errsz, "%s: send_retry_min (%d) is above "
 		    "send_retry_max (%d)", path, c->send_retry_min,
 		    c->send_retry_max);
+		goto out;
+	}
+	if (c->draft_retry_min > c->draft_retry_max) {
+		snprintf(err, errsz, "%s: draft_retry_min (%d) is above "
+		    "draft_retry_max (%d)", path, c->draft_retry_min,
+		    c->draft_retry_max);
 		goto out;
 	}
 	if ((c->model == NULL) != (c->mmproj == NULL) ||

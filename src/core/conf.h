@@ -109,11 +109,18 @@ struct conf {
 	char			*sr_series_description;
 	char			*uid_root;	/* NULL: made once, kept in the database */
 
+	/* drafting: transient failures (a busy database, a full disk) */
+	int			 draft_retry_min;
+	int			 draft_retry_max;
+	int			 draft_max_attempts;	/* 0: no limit */
+	int			 draft_max_age;		/* s after the job; 0: none */
+
 	/* delivery */
 	struct conf_archive	*archives;
 	size_t			 narchives;
 	int			 send_retry_min;
 	int			 send_retry_max;
+	int			 send_max_attempts;	/* 0: no limit */
 	int			 send_max_age;
 };
 

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "store/db_sql.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/uid.h"
@@ -66,10 +65,6 @@ int
 uid_root_load(struct db *db, const char *conf_root, char *out, char *err,
     size_t errsz)
 {
-	static const char get_sql[] = "SELECT value FROM settings WHERE name = 'uid_root'";
-	static const char put_sql[] =
-	    "INSERT INTO settings (name, value) VALUES ('uid_root', ?1)";
-	sqlite3_stmt *st;
 	int rc;
 
 	if (conf_root != NULL) {
@@ -82,23 +77,15 @@ uid_root_load(struct db *db, const char *conf_root, char *out, char *err,
 		snprintf(out, UID_ROOT_MAX + 1, "%s", conf_root);
 		return 0;
 	}
-	if ((st = db_prepare(db, get_sql)) == NULL)
-		goto dberr;
-	if ((rc = db_step(db, st)) == SQLITE_ROW) {
-		snprintf(out, UID_ROOT_MAX + 1, "%s", sqlite3_column_text(st, 0));
-		sqlite3_reset(st);
+	if ((rc = db_setting_get(db, "uid_root", out, UID_ROOT_MAX + 1)) == 1)
 		return 0;
-	}
-	if (rc != SQLITE_DONE)
+	if (rc == -1)
 		goto dberr;
 	if (make_root(out, UID_ROOT_MAX + 1) == -1) {
 		snprintf(err, errsz, "uid_root: no random bytes for a UUID");
 		return -1;
 	}
-	if ((st = db_prepare(db, put_sql)) == NULL)
-		goto dberr;
-	sqlite3_bind_text(st, 1, out, -1, SQLITE_STATIC);
-	if (db_step(db, st) != SQLITE_DONE)
+	if (db_setting_put(db, "uid_root", out) == -1)
 		goto dberr;
 	log_info("uid_root: made %s (kept in the database)", out);
 	return 0;

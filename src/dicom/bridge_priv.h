@@ -4,6 +4,7 @@
 #define RS_BRIDGE_PRIV_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 class DcmFileFormat;
 class DcmItem;
@@ -26,5 +27,15 @@ void	bridge_get_lo(DcmItem *item, const DcmTagKey &tag, char *out, size_t outsz)
 
 /* bridge_get_uid - a UID element into out; -1 if absent, empty or too long. */
 int	bridge_get_uid(DcmItem *item, const DcmTagKey &tag, char *out, size_t outsz);
+
+/*
+ * bridge_attrs - the values of ntags top-level attributes of ff (group
+ * 0002 from its meta information) as dcm_attrs_read gives them: values[i]
+ * (OUT) malloc'd or NULL.  Converts ff's data set to UTF-8 in place.
+ * what names ff in err.  0, or -1 with err set and every values[i] NULL;
+ * no exception escapes (qr_attrs.cc).
+ */
+int	bridge_attrs(DcmFileFormat &ff, const char *what, const uint32_t *tags,
+	    size_t ntags, char **values /* OUT */, char *err, size_t errsz);
 
 #endif

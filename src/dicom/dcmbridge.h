@@ -141,7 +141,8 @@ struct dcm_scp_ops {
 	int	 (*tmp_open)(void *ctx, char *path, size_t pathsz);
 	/* tmp_discard - drop a temporary file (closes fd if >= 0). */
 	void	 (*tmp_discard)(void *ctx, int fd, const char *path);
-	/* store - commit; takes ownership of fd and the temporary file. */
+	/* store - commit; takes ownership of fd and the temporary file.
+	 * m and m->qr are borrowed for the call. */
 	enum dcm_store_rc (*store)(void *ctx, const struct instance_meta *m,
 		    int fd, const char *tmp_path);
 	/* assoc_close - ctx (may be NULL) is no longer used. */
@@ -149,6 +150,7 @@ struct dcm_scp_ops {
 };
 
 struct dcm_qr_ops;	/* dicom/qr.h */
+struct dcm_qr_attrs;	/* dicom/qr.h */
 
 struct dcm_scp_params {
 	const char		 *ae_title;
@@ -164,6 +166,10 @@ struct dcm_scp_params {
 	/* Query/Retrieve on the same port; NULL: not offered.  Borrowed,
 	 * called with the association's context from assoc_open. */
 	const struct dcm_qr_ops	 *qr_ops;
+	/* the Query/Retrieve index values a C-STORE takes from the data set
+	 * it received and hands to ops->store (instance_meta.qr): the tags
+	 * of this struct are copied, its values unused.  NULL: none. */
+	const struct dcm_qr_attrs *qr_attrs;
 };
 
 struct dcm_scp;

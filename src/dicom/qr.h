@@ -5,7 +5,9 @@
  * C-MOVE or C-GET identifier into a struct dcm_qr_query (UTF-8 values,
  * plain tags) and asks the daemon through struct dcm_qr_ops, on the
  * association's thread, with the association's context.  No DCMTK type
- * and no C++ exception crosses this header.
+ * and no C++ exception crosses this header.  struct dcm_qr_attrs carries
+ * an object's index values from where the bridge holds its data set (a
+ * C-STORE, sr_write) to the index, so no file is read twice.
  */
 #ifndef RS_DICOM_QR_H
 #define RS_DICOM_QR_H
@@ -111,6 +113,25 @@ struct dcm_qr_ops {
 	int		(*destination)(void *ctx, const char *ae, char *host,
 			    size_t hostsz, int *port /* OUT */);
 };
+
+/* Most tags one struct dcm_qr_attrs carries. */
+#define DCM_QR_ATTRS_MAX	64
+
+/*
+ * Chosen top-level attributes of one DICOM object as UTF-8 strings, as
+ * dcm_attrs_read gives them (the same conversion and trimming), taken
+ * from a data set the bridge holds.  Whoever asks sets n and tags (the
+ * index's: qr_index_attrs_init); the bridge fills values: malloc'd, NULL
+ * when absent or empty, freed by dcm_qr_attrs_clear (or free() each).
+ */
+struct dcm_qr_attrs {
+	size_t		 n;
+	uint32_t	 tags[DCM_QR_ATTRS_MAX];
+	char		*values[DCM_QR_ATTRS_MAX];
+};
+
+/* dcm_qr_attrs_clear - free a's values and set them NULL; tags stay. */
+void	dcm_qr_attrs_clear(struct dcm_qr_attrs *a);
 
 /*
  * dcm_attrs_read - the values of ntags top-level attributes of the DICOM

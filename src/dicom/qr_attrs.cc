@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * qr_attrs - read chosen attributes of a DICOM file as UTF-8 strings, for
- * the Query/Retrieve index.  Any thread; nothing is shared.
+ * qr_attrs - chosen attributes of a DICOM object as UTF-8 strings, for
+ * the Query/Retrieve index: from a data set the bridge holds (C-STORE,
+ * sr_write) or from a file (start-up recovery).  Any thread; nothing is
+ * shared.
  */
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dcdeftag.h"
@@ -28,10 +30,10 @@ trimmed(const OFString &v)
 	return b == OFString_npos ? OFString() : v.substr(b, e - b + 1);
 }
 
-/* utf8 - convert ds to UTF-8; a file without Specific Character Set but
- * with 8-bit text is taken as UTF-8 when valid, else as ISO_IR 100. */
+/* utf8 - convert ds to UTF-8; a data set without Specific Character Set
+ * but with 8-bit text is taken as UTF-8 when valid, else as ISO_IR 100. */
 static int
-utf8(DcmDataset *ds, const char *path, char *err, size_t errsz)
+utf8(DcmDataset *ds, const char *what, char *err, size_t errsz)
 {
 	OFString cs;
 	OFCondition c;
@@ -49,27 +51,23 @@ utf8(DcmDataset *ds, const char *path, char *err, size_t errsz)
 			return 0;
 	}
 	snprintf(err, errsz, "%s: cannot convert from \"%s\" to UTF-8: %s",
-	    path, cs.c_str(), c.text());
+	    what, cs.c_str(), c.text());
 	return -1;
 }
 
-/* dcm_attrs_read - chosen attributes as UTF-8 strings */
-extern "C" int
-dcm_attrs_read(const char *path, const uint32_t *tags, size_t ntags,
-    char **values, char *err, size_t errsz)
+/* bridge_attrs - chosen attributes of ff as UTF-8 strings */
+int
+bridge_attrs(DcmFileFormat &ff, const char *what, const uint32_t *tags,
+    size_t ntags, char **values, char *err, size_t errsz)
 {
 	size_t i = 0;
 
 	for (size_t k = 0; k < ntags; k++)
 		values[k] = NULL;
 	try {
-		DcmFileFormat ff;
-		DcmDataset *ds;
+		DcmDataset *ds = ff.getDataset();
 
-		if (bridge_load_header(ff, path, err, errsz) == -1)
-			return -1;
-		ds = ff.getDataset();
-		if (utf8(ds, path, err, errsz) == -1)
+		if (utf8(ds, what, err, errsz) == -1)
 			return -1;
 		for (i = 0; i < ntags; i++) {
 			DcmTagKey key((Uint16)(tags[i] >> 16), (Uint16)(tags[i] & 0xffff));
@@ -98,7 +96,38 @@ dcm_attrs_read(const char *path, const uint32_t *tags, size_t ntags,
 			free(values[k]);
 			values[k] = NULL;
 		}
+		snprintf(err, errsz, "%s: unexpected C++ exception", what);
+		return -1;
+	}
+}
+
+/* dcm_attrs_read - chosen attributes of a file as UTF-8 strings */
+extern "C" int
+dcm_attrs_read(const char *path, const uint32_t *tags, size_t ntags,
+    char **values, char *err, size_t errsz)
+{
+	for (size_t k = 0; k < ntags; k++)
+		values[k] = NULL;
+	try {
+		DcmFileFormat ff;
+
+		if (bridge_load_header(ff, path, err, errsz) == -1)
+			return -1;
+		return bridge_attrs(ff, path, tags, ntags, values, err, errsz);
+	} catch (...) {
 		snprintf(err, errsz, "%s: unexpected C++ exception", path);
 		return -1;
+	}
+}
+
+/* dcm_qr_attrs_clear - the values go, the tags stay */
+extern "C" void
+dcm_qr_attrs_clear(struct dcm_qr_attrs *a)
+{
+	if (a == NULL)
+		return;
+	for (size_t i = 0; i < a->n && i < DCM_QR_ATTRS_MAX; i++) {
+		free(a->values[i]);
+		a->values[i] = NULL;
 	}
 }

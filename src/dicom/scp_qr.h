@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * scp_qr - the Query/Retrieve services of scp_store's associations, for
- * scp_store.cc only (C++; never included from C).
+ * scp_qr - the Query/Retrieve services of the associations scp_server.cc
+ * serves, for scp_server.cc only (C++; never included from C).
  */
 #ifndef RS_SCP_QR_H
 #define RS_SCP_QR_H

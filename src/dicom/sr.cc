@@ -511,6 +511,9 @@ check_request(const sr_request *r)
 	    (r->pred_sop_instance_uid != NULL);
 	if (npred != 0 && npred != 4)
 		fail("predecessor: all four UIDs are needed, or none");
+	if (r->qr != NULL && r->qr->n > DCM_QR_ATTRS_MAX)
+		fail("%zu index tags asked, at most %d", r->qr->n,
+		    DCM_QR_ATTRS_MAX);
 	if (npred == 4) {
 		need_uid(r->pred_study_uid, "Study Instance UID",
 		    "predecessor");
@@ -611,6 +614,17 @@ write_sr(const sr_request *r, const char *path)
 		unlink(path);
 		fail("%s: %s", path, c.text());
 	}
+	/* The index values, from the data set just written (saveFile put
+	 * the Transfer Syntax UID into ff's meta information). */
+	if (r->qr != NULL && r->qr->n > 0) {
+		char err[512];
+
+		if (bridge_attrs(ff, path, r->qr->tags, r->qr->n, r->qr->values,
+		    err, sizeof(err)) == -1) {
+			unlink(path);
+			fail("index values: %s", err);
+		}
+	}
 }
 
 } /* namespace */
@@ -634,6 +648,7 @@ sr_write(const struct sr_request *r, const char *path, char *err,
 	} catch (...) {
 		snprintf(err, errsz, "unexpected C++ exception");
 	}
+	dcm_qr_attrs_clear(r != NULL ? r->qr : NULL);
 	return -1;
 }
 

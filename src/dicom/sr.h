@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "dicom/qr.h"
 #include "report/srtemplate.h"
 
 #ifdef __cplusplus
@@ -52,6 +53,11 @@ struct sr_request {
 	const char	*pred_series_uid;
 	const char	*pred_sop_class_uid;
 	const char	*pred_sop_instance_uid;
+	/* NULL, or the Query/Retrieve index values of the SR written: the
+	 * caller sets n and tags (qr_index_attrs_init) with every value
+	 * NULL; sr_write fills the values from the data set it wrote, so
+	 * the file need not be read again.  Freed by dcm_qr_attrs_clear. */
+	struct dcm_qr_attrs *qr;	/* OUT */
 };
 
 /*
@@ -65,7 +71,8 @@ struct sr_request {
  * Study or Series Instance UID; source text that cannot be converted
  * (e.g. ISO 2022 IR 87, which DCMTK's iconv back end cannot open); a bad
  * request (UID, index, missing model name); a write error.  Only the
- * last is transient.  Any thread; no exception escapes.
+ * last is transient.  On success r->qr (if any) holds the SR's index
+ * values; on failure none.  Any thread; no exception escapes.
  */
 int	sr_write(const struct sr_request *r, const char *path, char *err,
 	    size_t errsz);

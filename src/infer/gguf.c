@@ -91,16 +91,6 @@ static const char *const type_names[N_GGUF_TYPES] = {
 	"bool", "string", "array", "uint64", "int64", "float64"
 };
 
-/* GGML type names, to say which unsupported type a tensor has. */
-static const char *const ggml_names[] = {
-	"F32", "F16", "Q4_0", "Q4_1", "Q4_2", "Q4_3", "Q5_0", "Q5_1", "Q8_0",
-	"Q8_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_K", "IQ2_XXS",
-	"IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ4_NL", "IQ3_S", "IQ2_S", "IQ4_XS",
-	"I8", "I16", "I32", "I64", "F64", "IQ1_M", "BF16", "Q4_0_4_4",
-	"Q4_0_4_8", "Q4_0_8_8", "TQ1_0", "TQ2_0", "IQ4_NL_4_4", "IQ4_NL_4_8",
-	"IQ4_NL_8_8", "MXFP4"
-};
-
 /* fail - format "name: message" into the caller's buffer; returns -1. */
 static int
 fail(struct rd *r, const char *fmt, ...)
@@ -190,39 +180,7 @@ gguf_type_name(enum gguf_type t)
 const char *
 gguf_dtype_name(enum dtype t)
 {
-	if ((unsigned)t >= sizeof(ggml_names) / sizeof(ggml_names[0]))
-		return "?";
-	return ggml_names[t];
-}
-
-/* gguf_dtype_block - block geometry of a supported tensor type */
-void
-gguf_dtype_block(enum dtype t, size_t *blck, size_t *bytes)
-{
-	size_t b = 0, n = 0;
-
-	switch (t) {
-	case DTYPE_F32:
-		b = 1, n = 4;
-		break;
-	case DTYPE_F16:
-	case DTYPE_BF16:
-		b = 1, n = 2;
-		break;
-	case DTYPE_Q8_0:
-		b = DTYPE_QK8_0, n = sizeof(struct dtype_block_q8_0);
-		break;
-	case DTYPE_Q4_0:
-		b = DTYPE_QK4_0, n = sizeof(struct dtype_block_q4_0);
-		break;
-	case DTYPE_Q4_K:
-		b = DTYPE_QK_K, n = sizeof(struct dtype_block_q4_k);
-		break;
-	}
-	if (blck != NULL)
-		*blck = b;
-	if (bytes != NULL)
-		*bytes = n;
+	return dtype_name(t);
 }
 
 /* cmp_name - order nameidx entries by name */
@@ -339,6 +297,7 @@ parse_tinfo(struct rd *r, uint64_t i, struct gguf_tensor *t)
 {
 	char what[128], sb[80];
 	const char *tn;
+	const struct dtype_traits *tr;
 	size_t off, len, blck, bsz;
 	uint32_t nd, ty;
 	uint64_t ne, nel, rows;
@@ -379,26 +338,27 @@ parse_tinfo(struct rd *r, uint64_t i, struct gguf_tensor *t)
 	}
 	if (rd_u32(r, &ty, what) == -1 || rd_u64(r, &t->offset, what) == -1)
 		return -1;
-	gguf_dtype_block((enum dtype)ty, &blck, &bsz);
-	if (blck == 0) {
-		if (ty < sizeof(ggml_names) / sizeof(ggml_names[0]))
+	if ((tr = dtype_traits((enum dtype)ty)) == NULL) {
+		if (ty < DTYPE_N_GGML)
 			return fail(r, "tensor '%s': unsupported tensor type %"
-			    PRIu32 " (%s)", tn, ty, ggml_names[ty]);
+			    PRIu32 " (%s)", tn, ty, dtype_name((enum dtype)ty));
 		return fail(r, "tensor '%s': unknown tensor type %" PRIu32, tn,
 		    ty);
 	}
 	t->type = (enum dtype)ty;
+	blck = (size_t)tr->blck_size;
+	bsz = tr->type_size;
 	if ((uint64_t)t->ne[0] % blck != 0)
 		return fail(r, "tensor '%s': row length %" PRId64 " is not a "
 		    "multiple of the %s block size %zu", tn, t->ne[0],
-		    ggml_names[ty], blck);
+		    tr->gguf_name, blck);
 	rows = nel / (uint64_t)t->ne[0];
 	/* Bytes = blocks per row * block size * rows, each product checked. */
 	ne = (uint64_t)t->ne[0] / blck;
 	if (ne > SIZE_MAX / bsz || ne * bsz > SIZE_MAX / rows ||
 	    ne * bsz * rows > r->size)
 		return fail(r, "tensor '%s': %" PRIu64 " elements of %s are "
-		    "larger than the file (%zu bytes)", tn, nel, ggml_names[ty],
+		    "larger than the file (%zu bytes)", tn, nel, tr->gguf_name,
 		    r->size);
 	t->nbytes = (size_t)(ne * bsz * rows);
 	return 0;

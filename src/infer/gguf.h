@@ -100,7 +100,10 @@ const char	*gguf_architecture(const struct gguf *g);
 
 /* gguf_type_name - "uint8", ..., "array", "float64"; "?" if unknown. */
 const char	*gguf_type_name(enum gguf_type t);
-/* gguf_dtype_name - "F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K"; "?". */
+/*
+ * gguf_dtype_name - the name of any GGML type id ("F32", "Q4_K", "Q5_0"),
+ * "?" beyond them: dtype_name (dtype.h).  A static string.
+ */
 const char	*gguf_dtype_name(enum dtype t);
 
 /*
@@ -211,12 +214,5 @@ const struct gguf_tensor *gguf_tensor(const struct gguf *g, int64_t i);
 /* gguf_find_tensor - the tensor called name, or NULL.  O(log n). */
 const struct gguf_tensor *gguf_find_tensor(const struct gguf *g,
 		    const char *name);
-
-/*
- * gguf_dtype_block - elements per block (1 for F32/F16/BF16) and bytes per
- * block for a supported type; 0 and 0 for any other value.
- */
-void		 gguf_dtype_block(enum dtype t, size_t *blck,
-		    size_t *bytes);
 
 #endif

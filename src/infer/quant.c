@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * quant - portable, exact conversions for GGML's storage types.  The
- * dequantisers and quantisers repeat GGML's reference arithmetic (ggml-quants.c)
- * operation for operation, so a llama.cpp model decodes to the same floats.
- * No allocation and no state; any thread may call anything here.
+ * quant - portable, exact conversions for GGML's storage types: the
+ * traits table's to_float and from_float kernels.  They repeat GGML's
+ * reference arithmetic (ggml-quants.c) operation for operation, so a
+ * llama.cpp model decodes to the same floats.  No allocation and no state;
+ * any thread may call anything here.
  */
 #include <math.h>
 #include <string.h>
@@ -103,71 +104,49 @@ quant_f32_to_bf16(float f)
 	return (uint16_t)((u + (0x7fff + ((u >> 16) & 1))) >> 16);
 }
 
-/* quant_type_valid - is t a type we handle */
+/* quant_type_valid - does t have a row */
 int
 quant_type_valid(enum dtype t)
 {
-	return quant_block_size(t) != 0;
+	return dtype_traits(t) != NULL;
 }
 
 /* quant_type_name - short lower-case name */
 const char *
 quant_type_name(enum dtype t)
 {
-	switch (t) {
-	case DTYPE_F32:		return "f32";
-	case DTYPE_F16:		return "f16";
-	case DTYPE_BF16:	return "bf16";
-	case DTYPE_Q8_0:	return "q8_0";
-	case DTYPE_Q4_0:	return "q4_0";
-	case DTYPE_Q4_K:	return "q4_K";
-	}
-	return "?";
+	const struct dtype_traits *tr = dtype_traits(t);
+
+	return tr != NULL ? tr->name : "?";
 }
 
 /* quant_block_size - elements per block */
 int64_t
 quant_block_size(enum dtype t)
 {
-	switch (t) {
-	case DTYPE_F32:
-	case DTYPE_F16:
-	case DTYPE_BF16:
-		return 1;
-	case DTYPE_Q8_0:
-		return DTYPE_QK8_0;
-	case DTYPE_Q4_0:
-		return DTYPE_QK4_0;
-	case DTYPE_Q4_K:
-		return DTYPE_QK_K;
-	}
-	return 0;
+	const struct dtype_traits *tr = dtype_traits(t);
+
+	return tr != NULL ? tr->blck_size : 0;
 }
 
 /* quant_type_size - bytes per block */
 size_t
 quant_type_size(enum dtype t)
 {
-	switch (t) {
-	case DTYPE_F32:		return 4;
-	case DTYPE_F16:		return 2;
-	case DTYPE_BF16:	return 2;
-	case DTYPE_Q8_0:	return sizeof(struct dtype_block_q8_0);
-	case DTYPE_Q4_0:	return sizeof(struct dtype_block_q4_0);
-	case DTYPE_Q4_K:	return sizeof(struct dtype_block_q4_k);
-	}
-	return 0;
+	const struct dtype_traits *tr = dtype_traits(t);
+
+	return tr != NULL ? tr->type_size : 0;
 }
 
 /* quant_row_size - bytes per row of n elements */
 size_t
 quant_row_size(enum dtype t, int64_t n)
 {
-	int64_t bs = quant_block_size(t);
+	const struct dtype_traits *tr = dtype_traits(t);
 
-	if (bs == 0 || n < 0 || n % bs != 0)
+	if (tr == NULL || n < 0 || n % tr->blck_size != 0)
 		return 0;
-	return (size_t)(n / bs) * quant_type_size(t);
+	return (size_t)(n / tr->blck_size) * tr->type_size;
 }
 
 /* get_scale_min_k4 - GGML's unpacking of the 6-bit Q4_K scales and mins */
@@ -183,10 +162,39 @@ get_scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m)
 	}
 }
 
-/* dq_q8_0 - dequantize_row_q8_0 */
-static void
-dq_q8_0(const struct dtype_block_q8_0 *x, float *y, int64_t n)
+/* quant_to_float_f32 - a copy */
+void
+quant_to_float_f32(const void *src, float *dst, int64_t n)
 {
+	memcpy(dst, src, (size_t)n * sizeof(float));
+}
+
+/* quant_to_float_f16 - ggml_fp16_to_fp32_row */
+void
+quant_to_float_f16(const void *src, float *dst, int64_t n)
+{
+	const uint16_t *h = src;
+
+	for (int64_t i = 0; i < n; i++)
+		dst[i] = quant_fp16_to_f32(h[i]);
+}
+
+/* quant_to_float_bf16 - ggml_bf16_to_fp32_row */
+void
+quant_to_float_bf16(const void *src, float *dst, int64_t n)
+{
+	const uint16_t *h = src;
+
+	for (int64_t i = 0; i < n; i++)
+		dst[i] = quant_bf16_to_f32(h[i]);
+}
+
+/* quant_to_float_q8_0 - dequantize_row_q8_0 */
+void
+quant_to_float_q8_0(const void *src, float *y, int64_t n)
+{
+	const struct dtype_block_q8_0 *x = src;
+
 	for (int64_t i = 0; i < n / DTYPE_QK8_0; i++) {
 		const float d = quant_fp16_to_f32(x[i].d);
 
@@ -195,10 +203,11 @@ dq_q8_0(const struct dtype_block_q8_0 *x, float *y, int64_t n)
 	}
 }
 
-/* dq_q4_0 - dequantize_row_q4_0 */
-static void
-dq_q4_0(const struct dtype_block_q4_0 *x, float *y, int64_t n)
+/* quant_to_float_q4_0 - dequantize_row_q4_0 */
+void
+quant_to_float_q4_0(const void *src, float *y, int64_t n)
 {
+	const struct dtype_block_q4_0 *x = src;
 	const int qk = DTYPE_QK4_0;
 
 	for (int64_t i = 0; i < n / qk; i++) {
@@ -214,10 +223,12 @@ dq_q4_0(const struct dtype_block_q4_0 *x, float *y, int64_t n)
 	}
 }
 
-/* dq_q4_k - dequantize_row_q4_K */
-static void
-dq_q4_k(const struct dtype_block_q4_k *x, float *y, int64_t n)
+/* quant_to_float_q4_k - dequantize_row_q4_K */
+void
+quant_to_float_q4_k(const void *src, float *y, int64_t n)
 {
+	const struct dtype_block_q4_k *x = src;
+
 	for (int64_t i = 0; i < n / DTYPE_QK_K; i++) {
 		const uint8_t *q = x[i].qs;
 		const float d = quant_fp16_to_f32(x[i].d);
@@ -246,39 +257,47 @@ dq_q4_k(const struct dtype_block_q4_k *x, float *y, int64_t n)
 int
 quant_dequantize_row(enum dtype t, const void *src, float *dst, int64_t n)
 {
-	const uint16_t *h = src;
+	const struct dtype_traits *tr = dtype_traits(t);
 
-	if (quant_row_size(t, n) == 0 && n != 0)
+	if (tr == NULL || (quant_row_size(t, n) == 0 && n != 0))
 		return -1;
-	switch (t) {
-	case DTYPE_F32:
-		memcpy(dst, src, (size_t)n * sizeof(float));
-		return 0;
-	case DTYPE_F16:
-		for (int64_t i = 0; i < n; i++)
-			dst[i] = quant_fp16_to_f32(h[i]);
-		return 0;
-	case DTYPE_BF16:
-		for (int64_t i = 0; i < n; i++)
-			dst[i] = quant_bf16_to_f32(h[i]);
-		return 0;
-	case DTYPE_Q8_0:
-		dq_q8_0(src, dst, n);
-		return 0;
-	case DTYPE_Q4_0:
-		dq_q4_0(src, dst, n);
-		return 0;
-	case DTYPE_Q4_K:
-		dq_q4_k(src, dst, n);
-		return 0;
-	}
-	return -1;
+	tr->to_float(src, dst, n);
+	return 0;
 }
 
-/* q_q8_0 - quantize_row_q8_0_ref */
-static void
-q_q8_0(const float *x, struct dtype_block_q8_0 *y, int64_t n)
+/* quant_from_float_f32 - a copy */
+void
+quant_from_float_f32(const float *src, void *dst, int64_t n)
 {
+	memcpy(dst, src, (size_t)n * sizeof(float));
+}
+
+/* quant_from_float_f16 - ggml_fp32_to_fp16_row, nearest even */
+void
+quant_from_float_f16(const float *src, void *dst, int64_t n)
+{
+	uint16_t *h = dst;
+
+	for (int64_t i = 0; i < n; i++)
+		h[i] = quant_f32_to_fp16(src[i]);
+}
+
+/* quant_from_float_bf16 - ggml_fp32_to_bf16_row */
+void
+quant_from_float_bf16(const float *src, void *dst, int64_t n)
+{
+	uint16_t *h = dst;
+
+	for (int64_t i = 0; i < n; i++)
+		h[i] = quant_f32_to_bf16(src[i]);
+}
+
+/* quant_from_float_q8_0 - quantize_row_q8_0_ref */
+void
+quant_from_float_q8_0(const float *x, void *dst, int64_t n)
+{
+	struct dtype_block_q8_0 *y = dst;
+
 	for (int64_t i = 0; i < n / DTYPE_QK8_0; i++) {
 		float amax = 0.0f;
 
@@ -299,10 +318,11 @@ q_q8_0(const float *x, struct dtype_block_q8_0 *y, int64_t n)
 	}
 }
 
-/* q_q4_0 - quantize_row_q4_0_ref */
-static void
-q_q4_0(const float *x, struct dtype_block_q4_0 *y, int64_t n)
+/* quant_from_float_q4_0 - quantize_row_q4_0_ref */
+void
+quant_from_float_q4_0(const float *x, void *dst, int64_t n)
 {
+	struct dtype_block_q4_0 *y = dst;
 	const int qk = DTYPE_QK4_0;
 
 	for (int64_t i = 0; i < n / qk; i++) {
@@ -337,32 +357,13 @@ q_q4_0(const float *x, struct dtype_block_q4_0 *y, int64_t n)
 int
 quant_quantize_row(enum dtype t, const float *src, void *dst, int64_t n)
 {
-	uint16_t *h = dst;
+	const struct dtype_traits *tr = dtype_traits(t);
 
-	if (quant_row_size(t, n) == 0 && n != 0)
+	if (tr == NULL || (quant_row_size(t, n) == 0 && n != 0) ||
+	    tr->from_float == NULL)
 		return -1;
-	switch (t) {
-	case DTYPE_F32:
-		memcpy(dst, src, (size_t)n * sizeof(float));
-		return 0;
-	case DTYPE_F16:
-		for (int64_t i = 0; i < n; i++)
-			h[i] = quant_f32_to_fp16(src[i]);
-		return 0;
-	case DTYPE_BF16:
-		for (int64_t i = 0; i < n; i++)
-			h[i] = quant_f32_to_bf16(src[i]);
-		return 0;
-	case DTYPE_Q8_0:
-		q_q8_0(src, dst, n);
-		return 0;
-	case DTYPE_Q4_0:
-		q_q4_0(src, dst, n);
-		return 0;
-	case DTYPE_Q4_K:
-		break;
-	}
-	return -1;
+	tr->from_float(src, dst, n);
+	return 0;
 }
 
 /* quant_q8_act_size - bytes of the activation format for n elements */
@@ -382,7 +383,7 @@ quant_q8_act(const float *x, void *dst, int64_t n)
 	float *sum = dst, *d = sum + nb;
 	struct dtype_block_q8_0 *b = (struct dtype_block_q8_0 *)(d + nb);
 
-	q_q8_0(x, b, n);
+	quant_from_float_q8_0(x, b, n);
 	for (int64_t i = 0; i < nb; i++) {
 		int s = 0;
 

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * quant - element conversions for the GGML storage types: fp16 and bf16 to
- * and from f32, row sizes, exact (GGML-identical) dequantisation of a row,
- * and GGML's reference quantisers for Q8_0 and Q4_0.  Pure functions on
- * caller-owned buffers: no allocation, no global state, callable from any
- * thread.  This is the portable reference; tensor.c holds the SIMD kernels.
+ * and from f32, row sizes, and the reference row kernels of the traits
+ * table (dtype.h): exact (GGML-identical) dequantisation of each type and
+ * GGML's reference quantisers.  Pure functions on caller-owned buffers: no
+ * allocation, no global state, callable from any thread.  This is the
+ * portable reference; tensor.c holds the dot and SIMD kernels.
  */
 #ifndef RS_QUANT_H
 #define RS_QUANT_H
@@ -40,13 +41,16 @@ float	quant_bf16_to_f32(uint16_t h);
 uint16_t quant_f32_to_bf16(float f);
 
 /*
- * quant_type_valid - 1 if t is one of the types in dtype.h, else 0.
+ * The functions below read the traits table (dtype.h); a type without a
+ * row there is "unknown".
  */
+
+/* quant_type_valid - 1 if t has a row in the traits table, else 0. */
 int	quant_type_valid(enum dtype t);
 
 /*
- * quant_type_name - "f32", "f16", "bf16", "q8_0", "q4_0", "q4_K", or "?"
- * for an unknown type.  Returns a static string.
+ * quant_type_name - the row's GGML name ("f32", "f16", "bf16", "q8_0",
+ * "q4_0", "q4_K"), or "?" for an unknown type.  Returns a static string.
  */
 const char *quant_type_name(enum dtype t);
 
@@ -70,22 +74,40 @@ size_t	quant_row_size(enum dtype t, int64_t n);
 
 /*
  * quant_dequantize_row - convert n elements of type t at src to float at
- * dst (OUT), with GGML's dequantize_row_* arithmetic, so results are
- * bit-identical to llama.cpp's.  n must be a multiple of the block size.
- * Returns 0, or -1 (dst untouched) for an unknown type or a bad n.
+ * dst (OUT) with the row's to_float (GGML's dequantize_row_* arithmetic,
+ * so results are bit-identical to llama.cpp's).  n must be a multiple of
+ * the block size.  Returns 0, or -1 (dst untouched) for an unknown type or
+ * a bad n.
  */
 int	quant_dequantize_row(enum dtype t, const void *src, float *dst,
 	    int64_t n);
 
 /*
- * quant_quantize_row - convert n floats at src to type t at dst.  F32 is a
- * copy, F16 and BF16 round as above, Q8_0 and Q4_0 use GGML's reference
- * quantisers (quantize_row_q8_0_ref, quantize_row_q4_0_ref) bit for bit.
- * Q4_K has no quantiser here (returns -1).  dst must hold
- * quant_row_size(t, n) bytes.  Returns 0 or -1.
+ * quant_quantize_row - convert n floats at src to type t at dst with the
+ * row's from_float: F32 is a copy, F16 and BF16 round as above, Q8_0 and
+ * Q4_0 use GGML's reference quantisers (quantize_row_q8_0_ref,
+ * quantize_row_q4_0_ref) bit for bit.  A type without one (Q4_K) returns
+ * -1.  dst must hold quant_row_size(t, n) bytes.  Returns 0 or -1.
  */
 int	quant_quantize_row(enum dtype t, const float *src, void *dst,
 	    int64_t n);
+
+/*
+ * The reference row kernels the traits table points to (to_float,
+ * from_float, and the portable deq), with dtype.h's row kernel contract;
+ * callers go through the table or the two functions above.
+ */
+void	quant_to_float_f32(const void *src, float *dst, int64_t n);
+void	quant_to_float_f16(const void *src, float *dst, int64_t n);
+void	quant_to_float_bf16(const void *src, float *dst, int64_t n);
+void	quant_to_float_q8_0(const void *src, float *dst, int64_t n);
+void	quant_to_float_q4_0(const void *src, float *dst, int64_t n);
+void	quant_to_float_q4_k(const void *src, float *dst, int64_t n);
+void	quant_from_float_f32(const float *src, void *dst, int64_t n);
+void	quant_from_float_f16(const float *src, void *dst, int64_t n);
+void	quant_from_float_bf16(const float *src, void *dst, int64_t n);
+void	quant_from_float_q8_0(const float *src, void *dst, int64_t n);
+void	quant_from_float_q4_0(const float *src, void *dst, int64_t n);
 
 /*
  * The activation format of the integer kernels, for n a multiple of 32:

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * tensor - matvec kernels per stored type (portable C and AVX2/FMA/F16C,
- * the latter compiled with target attributes and picked by cpuid at run
- * time), the sgemm wrapper, and the naive reference.  The only state is the
- * chosen kernel family (an atomic).  No allocation anywhere in this file.
+ * tensor - dot and dequantise kernels per stored type (portable C and
+ * AVX2/FMA/F16C, the latter compiled with target attributes), which the
+ * traits table in dtype.c lists; matvec and matmul find them there for the
+ * family picked by cpuid at run time.  Also the sgemm wrapper and the naive
+ * reference.  The only state is the chosen kernel family (an atomic).  No
+ * allocation anywhere in this file.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -16,18 +18,11 @@
 #include "infer/quant.h"
 #include "infer/tensor.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#define HAVE_X86 1
+#if TENSOR_HAVE_AVX2
+#include <cpuid.h>
 #include <immintrin.h>
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
-#else
-#define HAVE_X86 0
 #endif
-
-/* one row's dot product: w a row of the stored type, x floats or act */
-typedef float (*dot_fn)(const void *w, const void *x, int64_t n);
-/* a row's dequantisation to floats */
-typedef void (*deq_fn)(enum dtype t, const void *w, float *y, int64_t n);
 
 #define MATMUL_MIN_N	4		/* below this, non-F32 uses matvec */
 #define MATMUL_BLOCK	(2048 * 1024)	/* floats per dequantised block */
@@ -40,10 +35,13 @@ static atomic_int cur_isa = -1;
 enum tensor_isa
 tensor_isa_best(void)
 {
-#if HAVE_X86
+#if TENSOR_HAVE_AVX2
+	unsigned a, b, c, d;
+
+	/* F16C from cpuid: clang before 16 has no "f16c" for the builtin */
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-	    __builtin_cpu_supports("f16c"))
+	    __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0)
 		return TENSOR_ISA_AVX2;
 #endif
 	return TENSOR_ISA_PORTABLE;
@@ -111,9 +109,9 @@ act_blocks(const void *act, int64_t n)
 
 /* ---------------------------------------------------------------- portable */
 
-/* dot_f32_c - eight running sums, so the compiler may vectorise */
-static float
-dot_f32_c(const void *w_, const void *x_, int64_t n)
+/* tensor_dot_f32_c - eight running sums, so the compiler may vectorise */
+float
+tensor_dot_f32_c(const void *w_, const void *x_, int64_t n)
 {
 	const float *w = w_, *x = x_;
 	float acc[8] = { 0 };
@@ -149,23 +147,23 @@ dot_u16_c(const void *w_, const void *x_, int64_t n, float (*cvt)(uint16_t))
 	    ((acc[2] + acc[6]) + (acc[3] + acc[7]));
 }
 
-/* dot_f16_c - fp16 row */
-static float
-dot_f16_c(const void *w, const void *x, int64_t n)
+/* tensor_dot_f16_c - fp16 row */
+float
+tensor_dot_f16_c(const void *w, const void *x, int64_t n)
 {
 	return dot_u16_c(w, x, n, quant_fp16_to_f32);
 }
 
-/* dot_bf16_c - bf16 row */
-static float
-dot_bf16_c(const void *w, const void *x, int64_t n)
+/* tensor_dot_bf16_c - bf16 row */
+float
+tensor_dot_bf16_c(const void *w, const void *x, int64_t n)
 {
 	return dot_u16_c(w, x, n, quant_bf16_to_f32);
 }
 
-/* dot_q8_0_c - ggml_vec_dot_q8_0_q8_0, scalar */
-static float
-dot_q8_0_c(const void *w_, const void *act, int64_t n)
+/* tensor_dot_q8_0_c - ggml_vec_dot_q8_0_q8_0, scalar */
+float
+tensor_dot_q8_0_c(const void *w_, const void *act, int64_t n)
 {
 	const struct dtype_block_q8_0 *w = w_, *x = act_blocks(act, n);
 	float sum = 0.0f;
@@ -181,9 +179,9 @@ dot_q8_0_c(const void *w_, const void *act, int64_t n)
 	return sum;
 }
 
-/* dot_q4_0_c - sum (q - 8) y = sum q y - 8 sum y per block */
-static float
-dot_q4_0_c(const void *w_, const void *act, int64_t n)
+/* tensor_dot_q4_0_c - sum (q - 8) y = sum q y - 8 sum y per block */
+float
+tensor_dot_q4_0_c(const void *w_, const void *act, int64_t n)
 {
 	const struct dtype_block_q4_0 *w = w_;
 	const struct dtype_block_q8_0 *x = act_blocks(act, n);
@@ -227,9 +225,9 @@ q4k_scales(const struct dtype_block_q4_k *b, float dsc[8], float dm[8])
 	}
 }
 
-/* dot_q4_k_c - Q4_K against Q8_0 activations, one scale per 32 */
-static float
-dot_q4_k_c(const void *w_, const void *act, int64_t n)
+/* tensor_dot_q4_k_c - Q4_K against Q8_0 activations, one scale per 32 */
+float
+tensor_dot_q4_k_c(const void *w_, const void *act, int64_t n)
 {
 	const struct dtype_block_q4_k *w = w_;
 	const struct dtype_block_q8_0 *x = act_blocks(act, n);
@@ -261,15 +259,8 @@ dot_q4_k_c(const void *w_, const void *act, int64_t n)
 	return sum - msum;
 }
 
-/* deq_c - the portable dequantiser is quant.c's */
-static void
-deq_c(enum dtype t, const void *w, float *y, int64_t n)
-{
-	quant_dequantize_row(t, w, y, n);
-}
-
 /* ---------------------------------------------------------------- AVX2 */
-#if HAVE_X86
+#if TENSOR_HAVE_AVX2
 
 /* hsum8 - horizontal sum of 8 floats */
 AVX2 static inline float
@@ -290,9 +281,9 @@ h2f(uint16_t h)
 	return _cvtsh_ss(h);
 }
 
-/* dot_f32_avx2 - four 8-wide FMA chains */
-AVX2 static float
-dot_f32_avx2(const void *w_, const void *x_, int64_t n)
+/* tensor_dot_f32_avx2 - four 8-wide FMA chains */
+AVX2 float
+tensor_dot_f32_avx2(const void *w_, const void *x_, int64_t n)
 {
 	const float *w = w_, *x = x_;
 	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
@@ -364,16 +355,16 @@ dot_u16_avx2(const void *w_, const void *x_, int64_t n, int bf16)
 	return s;
 }
 
-/* dot_f16_avx2 - fp16 row */
-AVX2 static float
-dot_f16_avx2(const void *w, const void *x, int64_t n)
+/* tensor_dot_f16_avx2 - fp16 row */
+AVX2 float
+tensor_dot_f16_avx2(const void *w, const void *x, int64_t n)
 {
 	return dot_u16_avx2(w, x, n, 0);
 }
 
-/* dot_bf16_avx2 - bf16 row */
-AVX2 static float
-dot_bf16_avx2(const void *w, const void *x, int64_t n)
+/* tensor_dot_bf16_avx2 - bf16 row */
+AVX2 float
+tensor_dot_bf16_avx2(const void *w, const void *x, int64_t n)
 {
 	return dot_u16_avx2(w, x, n, 1);
 }
@@ -416,9 +407,9 @@ lane(__m256 v, int k)
 	return _mm256_permutevar8x32_ps(v, _mm256_set1_epi32(k));
 }
 
-/* dot_q8_0_avx2 - ggml_vec_dot_q8_0_q8_0; scales eight blocks at a time */
-AVX2 static float
-dot_q8_0_avx2(const void *w_, const void *act, int64_t n)
+/* tensor_dot_q8_0_avx2 - ggml_vec_dot_q8_0_q8_0, eight block scales at once */
+AVX2 float
+tensor_dot_q8_0_avx2(const void *w_, const void *act, int64_t n)
 {
 	const struct dtype_block_q8_0 *w = w_, *x = act_blocks(act, n);
 	int64_t nb = n / DTYPE_QK8_0, b = 0;
@@ -463,9 +454,9 @@ nib32(const uint8_t *qs)
 	    _mm256_set1_epi8(0x0F));
 }
 
-/* dot_q4_0_avx2 - unsigned nibbles times q8, minus 8 times the block sum */
-AVX2 static float
-dot_q4_0_avx2(const void *w_, const void *act, int64_t n)
+/* tensor_dot_q4_0_avx2 - unsigned nibbles times q8, minus 8 times block sums */
+AVX2 float
+tensor_dot_q4_0_avx2(const void *w_, const void *act, int64_t n)
 {
 	const struct dtype_block_q4_0 *w = w_;
 	const struct dtype_block_q8_0 *x = act_blocks(act, n);
@@ -523,9 +514,9 @@ q4k_scales_avx2(const struct dtype_block_q4_k *b, __m256 *dsc, __m256 *dm)
 	    _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(v, 8))));
 }
 
-/* dot_q4_k_avx2 - Q4_K super-blocks against Q8_0 activations */
-AVX2 static float
-dot_q4_k_avx2(const void *w_, const void *act, int64_t n)
+/* tensor_dot_q4_k_avx2 - Q4_K super-blocks against Q8_0 activations */
+AVX2 float
+tensor_dot_q4_k_avx2(const void *w_, const void *act, int64_t n)
 {
 	const struct dtype_block_q4_k *w = w_;
 	const struct dtype_block_q8_0 *x = act_blocks(act, n);
@@ -560,14 +551,17 @@ dot_q4_k_avx2(const void *w_, const void *act, int64_t n)
 	return hsum8(_mm256_add_ps(a0, a1)) - hsum8(mv);
 }
 
-/* deq_u16_avx2 - fp16 or bf16 row to floats (the type says which) */
-AVX2 static void
-deq_u16_avx2(enum dtype t, const void *w_, float *y, int64_t n)
+/*
+ * deq_u16_avx2 - fp16 or bf16 row to floats; the flag is a constant where
+ * it is inlined, so each type gets its own loop.
+ */
+AVX2 static inline __attribute__((always_inline)) void
+deq_u16_avx2(const void *w_, float *y, int64_t n, int bf16)
 {
 	const uint16_t *w = w_;
 	int64_t i = 0;
 
-	if (t == DTYPE_BF16) {
+	if (bf16) {
 		for (; i + 8 <= n; i += 8)
 			_mm256_storeu_ps(y + i, ld_bf16(w + i));
 		for (; i < n; i++)
@@ -580,6 +574,20 @@ deq_u16_avx2(enum dtype t, const void *w_, float *y, int64_t n)
 	}
 }
 
+/* tensor_deq_f16_avx2 - fp16 row (vcvtph2ps) */
+AVX2 void
+tensor_deq_f16_avx2(const void *w, float *y, int64_t n)
+{
+	deq_u16_avx2(w, y, n, 0);
+}
+
+/* tensor_deq_bf16_avx2 - bf16 row (widened by a shift) */
+AVX2 void
+tensor_deq_bf16_avx2(const void *w, float *y, int64_t n)
+{
+	deq_u16_avx2(w, y, n, 1);
+}
+
 /* st_i8x8 - 8 int8 at p times d, stored as floats */
 AVX2 static inline void
 st_i8x8(float *y, const void *p, __m256 d)
@@ -589,13 +597,12 @@ st_i8x8(float *y, const void *p, __m256 d)
 	_mm256_storeu_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(v), d));
 }
 
-/* deq_q8_0_avx2 - q * d, as dequantize_row_q8_0 */
-AVX2 static void
-deq_q8_0_avx2(enum dtype type, const void *w_, float *y, int64_t n)
+/* tensor_deq_q8_0_avx2 - q * d, as dequantize_row_q8_0 */
+AVX2 void
+tensor_deq_q8_0_avx2(const void *w_, float *y, int64_t n)
 {
 	const struct dtype_block_q8_0 *w = w_;
 
-	(void)type;
 	for (int64_t b = 0; b < n / DTYPE_QK8_0; b++, y += 32) {
 		__m256 d = _mm256_set1_ps(h2f(w[b].d));
 
@@ -604,14 +611,13 @@ deq_q8_0_avx2(enum dtype type, const void *w_, float *y, int64_t n)
 	}
 }
 
-/* deq_q4_0_avx2 - (q - 8) * d, as dequantize_row_q4_0 */
-AVX2 static void
-deq_q4_0_avx2(enum dtype type, const void *w_, float *y, int64_t n)
+/* tensor_deq_q4_0_avx2 - (q - 8) * d, as dequantize_row_q4_0 */
+AVX2 void
+tensor_deq_q4_0_avx2(const void *w_, float *y, int64_t n)
 {
 	const struct dtype_block_q4_0 *w = w_;
 	uint8_t t[32];
 
-	(void)type;
 	for (int64_t b = 0; b < n / DTYPE_QK4_0; b++, y += 32) {
 		__m256 d = _mm256_set1_ps(h2f(w[b].d));
 
@@ -622,15 +628,14 @@ deq_q4_0_avx2(enum dtype type, const void *w_, float *y, int64_t n)
 	}
 }
 
-/* deq_q4_k_avx2 - d1 * q - m1 (a multiply, then a subtract: no FMA) */
-AVX2 static void
-deq_q4_k_avx2(enum dtype type, const void *w_, float *y, int64_t n)
+/* tensor_deq_q4_k_avx2 - d1 * q - m1 (a multiply, then a subtract: no FMA) */
+AVX2 void
+tensor_deq_q4_k_avx2(const void *w_, float *y, int64_t n)
 {
 	const struct dtype_block_q4_k *w = w_;
 	const __m256i m4 = _mm256_set1_epi8(0x0F);
 	uint8_t t[64];
 
-	(void)type;
 	for (int64_t i = 0; i < n / DTYPE_QK_K; i++) {
 		__m256 vsc, vm;
 
@@ -722,63 +727,26 @@ act_avx2(const float *x, void *dst, int64_t n)
 	}
 }
 
-#endif /* HAVE_X86 */
+#endif /* TENSOR_HAVE_AVX2 */
 
 /* ---------------------------------------------------------------- dispatch */
 
-/* pick_dot - the kernel for a type in the current family */
-static dot_fn
-pick_dot(enum dtype t)
+/* pick_dot - the row's dot kernel in the current family */
+static dtype_dot_fn
+pick_dot(const struct dtype_traits *tr)
 {
-#if HAVE_X86
-	if (tensor_get_isa() == TENSOR_ISA_AVX2) {
-		switch (t) {
-		case DTYPE_F32:		return dot_f32_avx2;
-		case DTYPE_F16:		return dot_f16_avx2;
-		case DTYPE_BF16:	return dot_bf16_avx2;
-		case DTYPE_Q8_0:	return dot_q8_0_avx2;
-		case DTYPE_Q4_0:	return dot_q4_0_avx2;
-		case DTYPE_Q4_K:	return dot_q4_k_avx2;
-		}
-		return NULL;
-	}
-#endif
-	switch (t) {
-	case DTYPE_F32:		return dot_f32_c;
-	case DTYPE_F16:		return dot_f16_c;
-	case DTYPE_BF16:	return dot_bf16_c;
-	case DTYPE_Q8_0:	return dot_q8_0_c;
-	case DTYPE_Q4_0:	return dot_q4_0_c;
-	case DTYPE_Q4_K:	return dot_q4_k_c;
-	}
-	return NULL;
+	dtype_dot_fn f = tr->dot[tensor_get_isa()];
+
+	return f != NULL ? f : tr->dot[TENSOR_ISA_PORTABLE];
 }
 
-/* pick_deq - the row dequantiser for a non-F32 type */
-static deq_fn
-pick_deq(enum dtype t)
+/* pick_deq - the row's dequantiser in the current family */
+static dtype_to_float_fn
+pick_deq(const struct dtype_traits *tr)
 {
-#if HAVE_X86
-	if (tensor_get_isa() == TENSOR_ISA_AVX2) {
-		switch (t) {
-		case DTYPE_F16:
-		case DTYPE_BF16:	return deq_u16_avx2;
-		case DTYPE_Q8_0:	return deq_q8_0_avx2;
-		case DTYPE_Q4_0:	return deq_q4_0_avx2;
-		case DTYPE_Q4_K:	return deq_q4_k_avx2;
-		case DTYPE_F32:		break;
-		}
-		return NULL;
-	}
-#endif
-	return t == DTYPE_F32 ? NULL : deq_c;
-}
+	dtype_to_float_fn f = tr->deq[tensor_get_isa()];
 
-/* is_int - types whose kernels take Q8_0 activations */
-static int
-is_int(enum dtype t)
-{
-	return t == DTYPE_Q8_0 || t == DTYPE_Q4_0 || t == DTYPE_Q4_K;
+	return f != NULL ? f : tr->deq[TENSOR_ISA_PORTABLE];
 }
 
 /* broken - a contract violation: report and abort */
@@ -789,11 +757,15 @@ broken(const char *what)
 	abort();
 }
 
-/* tensor_quantize_act - activation quantiser of the current family */
+/*
+ * tensor_quantize_act - activation quantiser of the current family.  Not
+ * in the traits table: it is per family, not per type (every q8_act dot
+ * kernel reads the same format).
+ */
 void
 tensor_quantize_act(const float *x, void *dst, int64_t n)
 {
-#if HAVE_X86
+#if TENSOR_HAVE_AVX2
 	if (tensor_get_isa() == TENSOR_ISA_AVX2) {
 		act_avx2(x, dst, n);
 		return;
@@ -808,7 +780,7 @@ struct mv_job {
 	const struct tensor *W;
 	const void	*x;
 	float		*y;
-	dot_fn		 dot;
+	dtype_dot_fn	 dot;
 	int64_t		 chunk;		/* rows per task */
 };
 
@@ -832,7 +804,9 @@ mv_task(void *arg, int64_t task, int thread)
 size_t
 tensor_matvec_scratch_size(enum dtype type, int64_t ne0)
 {
-	return is_int(type) ? quant_q8_act_size(ne0) : 0;
+	const struct dtype_traits *tr = dtype_traits(type);
+
+	return tr != NULL && tr->q8_act ? quant_q8_act_size(ne0) : 0;
 }
 
 /* chunk_rows - rows per task: about 8 tasks per thread, 4 rows at least */
@@ -849,14 +823,16 @@ void
 tensor_matvec(const struct tensor *W, const float *x, float *y,
     struct pool *p)
 {
+	const struct dtype_traits *tr = dtype_traits(W->type);
 	struct mv_job j;
 
+	if (tr == NULL)
+		broken("matvec: unknown type");
 	j.W = W;
 	j.y = y;
 	j.x = x;
-	if ((j.dot = pick_dot(W->type)) == NULL)
-		broken("matvec: unknown type");
-	if (is_int(W->type)) {
+	j.dot = pick_dot(tr);
+	if (tr->q8_act) {
 		size_t have, need = quant_q8_act_size(W->ne0);
 		void *s = pool_scratch(p, &have);
 
@@ -900,7 +876,7 @@ tensor_matvec_ref(const struct tensor *W, const float *x, float *y)
 struct dq_job {
 	const struct tensor *W;
 	float		*dst;
-	deq_fn		 deq;
+	dtype_to_float_fn deq;
 	int64_t		 r0;		/* first row of the block */
 	int64_t		 nrows;
 	int64_t		 chunk;
@@ -917,7 +893,7 @@ dq_task(void *arg, int64_t task, int thread)
 	if (b > j->nrows)
 		b = j->nrows;
 	for (int64_t r = a; r < b; r++)
-		j->deq(j->W->type, (const char *)j->W->data +
+		j->deq((const char *)j->W->data +
 		    (size_t)(j->r0 + r) * j->W->row_bytes,
 		    j->dst + r * j->W->ne0, j->W->ne0);
 }
@@ -938,7 +914,7 @@ block_rows(const struct tensor *W)
 size_t
 tensor_matmul_scratch_size(const struct tensor *W)
 {
-	if (W->type == DTYPE_F32)
+	if (W->type == DTYPE_F32)	/* sgemm reads the weights in place */
 		return 0;
 	return (size_t)block_rows(W) * (size_t)W->ne0 * sizeof(float);
 }
@@ -948,6 +924,7 @@ void
 tensor_matmul(const struct tensor *W, const float *X, int64_t n, float *Y,
     float *scratch, struct pool *p)
 {
+	const struct dtype_traits *tr;
 	struct dq_job j;
 	int64_t br;
 	unsigned spin;
@@ -959,6 +936,7 @@ tensor_matmul(const struct tensor *W, const float *X, int64_t n, float *Y,
 			tensor_matvec(W, X + i * W->ne0, Y + i * W->ne1, p);
 		return;
 	}
+	/* not a table lookup: F32 rows are sgemm's operand as they are */
 	if (W->type == DTYPE_F32) {
 		if (W->row_bytes % sizeof(float) != 0)
 			broken("matmul: F32 row stride not a multiple of 4");
@@ -968,8 +946,9 @@ tensor_matmul(const struct tensor *W, const float *X, int64_t n, float *Y,
 		    Y, (int)W->ne1);
 		return;
 	}
-	if ((j.deq = pick_deq(W->type)) == NULL)
+	if ((tr = dtype_traits(W->type)) == NULL)
 		broken("matmul: unknown type");
+	j.deq = pick_deq(tr);
 	if (scratch == NULL)
 		broken("matmul: no scratch (tensor_matmul_scratch_size)");
 	j.W = W;

@@ -2,8 +2,9 @@
 /*
  * tensor - matrix-vector and matrix-matrix products on weights in their
  * stored GGML type.  Batch-1 products run hand-written kernels (AVX2+FMA+F16C
- * chosen at run time, or a portable C path) split over a pool; products with
- * several rows go to OpenBLAS cblas_sgemm.  A naive reference checks both.
+ * chosen at run time, or a portable C path; found through the traits table
+ * of dtype.h) split over a pool; products with several rows go to OpenBLAS
+ * cblas_sgemm.  A naive reference checks both.
  * Never allocates: scratch comes from the pool (pool_reserve) or the caller.
  * Called by the inference thread that drives the pool.
  */
@@ -32,11 +33,21 @@ struct tensor {
 	size_t		 row_bytes;	/* stride between rows */
 };
 
-/* The kernel families; tensor_set_isa picks one for the whole process. */
+/*
+ * The kernel families; tensor_set_isa picks one for the whole process.  The
+ * values index the dot[] and deq[] kernels of the traits table (dtype.h).
+ */
 enum tensor_isa {
 	TENSOR_ISA_PORTABLE = 0,	/* plain C, always available */
 	TENSOR_ISA_AVX2 = 1		/* AVX2 + FMA + F16C */
 };
+
+/* 1 where the AVX2 kernels are compiled (x86-64 with GCC or clang). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define TENSOR_HAVE_AVX2 1
+#else
+#define TENSOR_HAVE_AVX2 0
+#endif
 
 /*
  * tensor_view - fill *t (OUT) for a dense row-major weight of type type with
@@ -129,5 +140,33 @@ size_t	tensor_matmul_scratch_size(const struct tensor *W);
  */
 void	tensor_matmul(const struct tensor *W, const float *X, int64_t n,
 	    float *Y, float *scratch, struct pool *p);
+
+/*
+ * The kernels the traits table points to (dtype.h's row kernel contract);
+ * callers use tensor_matvec and tensor_matmul, which pick them by type and
+ * family.  Dot kernels of Q8_0, Q4_0 and Q4_K take the activation format
+ * of quant.h.  The _avx2 kernels exist when TENSOR_HAVE_AVX2 is 1 and must
+ * only run where tensor_isa_best() is TENSOR_ISA_AVX2.  Portable
+ * dequantisers are quant.c's to_float kernels.  No state, any thread.
+ */
+float	tensor_dot_f32_c(const void *w, const void *x, int64_t n);
+float	tensor_dot_f16_c(const void *w, const void *x, int64_t n);
+float	tensor_dot_bf16_c(const void *w, const void *x, int64_t n);
+float	tensor_dot_q8_0_c(const void *w, const void *x, int64_t n);
+float	tensor_dot_q4_0_c(const void *w, const void *x, int64_t n);
+float	tensor_dot_q4_k_c(const void *w, const void *x, int64_t n);
+#if TENSOR_HAVE_AVX2
+float	tensor_dot_f32_avx2(const void *w, const void *x, int64_t n);
+float	tensor_dot_f16_avx2(const void *w, const void *x, int64_t n);
+float	tensor_dot_bf16_avx2(const void *w, const void *x, int64_t n);
+float	tensor_dot_q8_0_avx2(const void *w, const void *x, int64_t n);
+float	tensor_dot_q4_0_avx2(const void *w, const void *x, int64_t n);
+float	tensor_dot_q4_k_avx2(const void *w, const void *x, int64_t n);
+void	tensor_deq_f16_avx2(const void *w, float *y, int64_t n);
+void	tensor_deq_bf16_avx2(const void *w, float *y, int64_t n);
+void	tensor_deq_q8_0_avx2(const void *w, float *y, int64_t n);
+void	tensor_deq_q4_0_avx2(const void *w, float *y, int64_t n);
+void	tensor_deq_q4_k_avx2(const void *w, float *y, int64_t n);
+#endif
 
 #endif

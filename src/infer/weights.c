@@ -125,7 +125,10 @@ weights_lora(struct weights *w, const struct gguf *adapter, const char *name,
 	char an[160], bn[160];
 	const struct gguf_tensor *ga, *gb;
 	struct tensor A, B;
-	enum dtype out_type = t->type == DTYPE_Q4_K ? DTYPE_Q8_0 : t->type;
+	const struct dtype_traits *tr = dtype_traits(t->type);
+	/* a type without a quantiser (Q4_K) is stored as Q8_0 */
+	enum dtype out_type = tr != NULL && tr->from_float != NULL ? t->type :
+	    DTYPE_Q8_0;
 	int64_t rank, in = t->ne0, out = t->ne1;
 	float *a = NULL, *brow = NULL, *row = NULL;
 	char *buf = NULL;

@@ -42,10 +42,10 @@ float	*weights_vector(struct weights *w, const char *name, int64_t n,
  * weights_lora - merge a LoRA pair from adapter into t, if adapter holds
  * "<name>.lora_a" (rank x in) and "<name>.lora_b" (out x rank):
  * W' = W + s * B A with s = scale * alpha / rank (scale when alpha is 0,
- * as llama.cpp), computed in float and stored in t's type (Q4_K is stored
- * as Q8_0: radscribe cannot quantise to Q4_K), in memory w owns; t then
- * points there.  1 merged, 0 no pair for name, -1 bad shapes or types
- * (err set).
+ * as llama.cpp), computed in float and stored in t's type, or in Q8_0
+ * when the traits table has no quantiser for it (Q4_K), in memory w owns;
+ * t then points there.  1 merged, 0 no pair for name, -1 bad shapes or
+ * types (err set).
  */
 int	weights_lora(struct weights *w, const struct gguf *adapter,
 	    const char *name, float scale, float alpha, struct tensor *t,

@@ -3,7 +3,8 @@
  * receive - spool then index, then (in the caller) the C-STORE response.
  * Runs on association threads.  A failure after the rename removes a new
  * file again, so no unindexed file outlives a failure status; a crash in
- * that window leaves a file that start-up recovery indexes.
+ * that window leaves a file that start-up recovery indexes.  The rows are
+ * written by src/store (instances, settle, qr_index) in one transaction.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -13,12 +14,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "store/db_sql.h"
 #include "core/clock.h"
-#include "store/events.h"
 #include "core/log.h"
-#include "node/receive.h"
 #include "core/xmem.h"
+#include "node/receive.h"
+#include "store/events.h"
+#include "store/instances.h"
+#include "store/qr_index.h"
+#include "store/settle.h"
 
 struct receive {
 	struct spool	*sp;
@@ -59,78 +62,38 @@ receive_tmp_open(struct receive *rc, char *path, size_t pathsz)
 	return spool_tmp_open(rc->sp, path, pathsz);
 }
 
+/* receive_index - the rows of an instance at path, in one transaction */
 int
 receive_index(struct db *db, const struct instance_meta *m, const char *path,
     int64_t size, int *is_new)
 {
-	static const char study_sql[] =
-	    "INSERT INTO studies (study_uid, first_received_at, last_received_at)"
-	    " VALUES (?1, ?2, ?2) ON CONFLICT (study_uid) DO UPDATE"
-	    " SET last_received_at = max(last_received_at, excluded.last_received_at)"
-	    " RETURNING id, job_created_at IS NOT NULL";
-	static const char inst_sql[] =
-	    "INSERT INTO instances (sop_instance_uid, study_id, series_uid,"
-	    " sop_class_uid, transfer_syntax, path, size, received_at, calling_ae,"
-	    " patient_id)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-	    " ON CONFLICT (sop_instance_uid) DO UPDATE SET study_id = excluded.study_id,"
-	    " series_uid = excluded.series_uid, sop_class_uid = excluded.sop_class_uid,"
-	    " transfer_syntax = excluded.transfer_syntax, path = excluded.path,"
-	    " size = excluded.size, received_at = excluded.received_at,"
-	    " calling_ae = excluded.calling_ae, patient_id = excluded.patient_id,"
-	    " replaced = replaced + 1"
-	    " RETURNING replaced";
-	static const char redraft_sql[] =
-	    "UPDATE studies SET redraft = 1 WHERE id = ?1";
-	sqlite3_stmt *st;
-	int64_t now = clock_now_ms(), study_id;
-	int drafted, fresh;
+	struct instances_indexed ix;
+	int late;
 
 	if (db_begin(db) == -1)
 		return -1;
-	if ((st = db_prepare(db, study_sql)) == NULL)
+	if (instances_index(db, m, path, size, clock_now_ms(), &ix) == -1)
 		goto fail;
-	sqlite3_bind_text(st, 1, m->study_uid, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	if (db_step(db, st) != SQLITE_ROW)
-		goto fail;
-	study_id = sqlite3_column_int64(st, 0);
-	drafted = sqlite3_column_int(st, 1);
-	if (db_step(db, st) != SQLITE_DONE)
-		goto fail;
-
-	if ((st = db_prepare(db, inst_sql)) == NULL)
-		goto fail;
-	sqlite3_bind_text(st, 1, m->sop_instance_uid, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, study_id);
-	sqlite3_bind_text(st, 3, m->series_uid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, m->sop_class_uid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, m->transfer_syntax, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, path, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, size);
-	sqlite3_bind_int64(st, 8, now);
-	sqlite3_bind_text(st, 9, m->calling_ae, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 10, m->patient_id, -1, SQLITE_STATIC);
-	if (db_step(db, st) != SQLITE_ROW)
-		goto fail;
-	fresh = sqlite3_column_int(st, 0) == 0;
-	if (db_step(db, st) != SQLITE_DONE)
-		goto fail;
-
 	/* A new image after the job was made: the report needs a new draft. */
-	if (fresh && drafted) {
-		if ((st = db_prepare(db, redraft_sql)) == NULL)
+	if (ix.is_new) {
+		if ((late = settle_note_arrival(db, ix.study_id)) == -1)
 			goto fail;
-		sqlite3_bind_int64(st, 1, study_id);
-		if (db_step(db, st) != SQLITE_DONE)
-			goto fail;
-		log_info("study=%s late instance=%s: flagged for a new draft",
-		    m->study_uid, m->sop_instance_uid);
+		if (late)
+			log_info("study=%s late instance=%s: flagged for a new "
+			    "draft", m->study_uid, m->sop_instance_uid);
 	}
+	/*
+	 * Costs only the query index row if it fails (start-up recovery
+	 * makes it); a failure that ended the transaction fails the commit.
+	 */
+	if (m->qr != NULL &&
+	    qr_index_put_instance(db, ix.instance_id, path, m->qr) == -1)
+		log_warn("sop=%s: not added to the query/retrieve index: %s",
+		    m->sop_instance_uid, db_errmsg(db));
 	if (db_commit(db) == -1)
-		return -1;
+		return -1;	/* rolled back */
 	if (is_new != NULL)
-		*is_new = fresh;
+		*is_new = ix.is_new;
 	return 0;
 fail:
 	db_rollback(db);
@@ -157,51 +120,12 @@ uid_lock(const char *uid)
 	return &uid_locks[h % UID_LOCKS];
 }
 
-struct held {
-	int	found;
-	char	study_uid[INSTANCE_UID_MAX + 1];
-	char	patient_id[65];
-	int	patient_known;		/* NULL before migration 0005 */
-	char	path[SPOOL_PATH_MAX];
-};
-
-/* lookup - what the index holds for this UID now; -1 on a database error. */
-static int
-lookup(struct db *db, const char *uid, struct held *h)
-{
-	static const char sql[] =
-	    "SELECT s.study_uid, i.patient_id, i.path FROM instances i"
-	    " JOIN studies s ON s.id = i.study_id WHERE i.sop_instance_uid = ?1";
-	sqlite3_stmt *st;
-	int rc;
-
-	memset(h, 0, sizeof(*h));
-	if ((st = db_prepare(db, sql)) == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, uid, -1, SQLITE_STATIC);
-	rc = db_step(db, st);
-	if (rc == SQLITE_ROW) {
-		h->found = 1;
-		snprintf(h->study_uid, sizeof(h->study_uid), "%s",
-		    (const char *)sqlite3_column_text(st, 0));
-		h->patient_known = sqlite3_column_type(st, 1) != SQLITE_NULL;
-		if (h->patient_known)
-			snprintf(h->patient_id, sizeof(h->patient_id), "%s",
-			    (const char *)sqlite3_column_text(st, 1));
-		snprintf(h->path, sizeof(h->path), "%s",
-		    (const char *)sqlite3_column_text(st, 2));
-		rc = db_step(db, st);
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 static enum receive_rc
 commit_locked(struct receive *rc, const struct instance_meta *m, int fd,
     const char *tmp_path)
 {
 	char final[SPOOL_PATH_MAX], detail[256];
-	struct held h;
+	struct instances_held h;
 	struct stat sb;
 	int existed, is_new;
 
@@ -209,7 +133,7 @@ commit_locked(struct receive *rc, const struct instance_meta *m, int fd,
 		spool_tmp_discard(fd, tmp_path);
 		return RECEIVE_BAD_UID;
 	}
-	if (lookup(rc->db, m->sop_instance_uid, &h) == -1) {
+	if (instances_held(rc->db, m->sop_instance_uid, &h) == -1) {
 		log_err("sop=%s: cannot look up: %s", m->sop_instance_uid,
 		    db_errmsg(rc->db));
 		spool_tmp_discard(fd, tmp_path);

@@ -41,16 +41,22 @@ int	receive_tmp_open(struct receive *rc, char *path /* OUT */, size_t pathsz);
  * of fd and tmp_path's file: on return both are gone (moved or removed).
  * A resend of a stored UID with the same study and patient replaces it
  * atomically (the old file is removed only after the commit); one that
- * names another study or patient is RECEIVE_CONFLICT.  Calls for one UID
- * are serialised across threads.
+ * names another study or patient is RECEIVE_CONFLICT.  With m->qr set,
+ * the instance's Query/Retrieve index row is written in the same
+ * transaction (see receive_index).  Calls for one UID are serialised
+ * across threads.
  */
 enum receive_rc receive_commit(struct receive *rc, const struct instance_meta *m,
 	    int fd, const char *tmp_path);
 
 /*
  * receive_index - record an instance already at path (size bytes) in its
- * own transaction.  Also used by start-up recovery.  *is_new (OUT, may be
- * NULL) tells whether the instance was new.  0 or -1 (see db_errmsg).
+ * own transaction: its studies and instances rows, the study flagged for
+ * a new draft when a new instance arrives after its job was made, and
+ * when m->qr is set its Query/Retrieve index row (a failure there is
+ * logged and costs only that row; start-up recovery makes it).  Also
+ * used by start-up recovery.  *is_new (OUT, may be NULL) tells whether
+ * the instance was new.  0 or -1 (see db_errmsg).
  */
 int	receive_index(struct db *db, const struct instance_meta *m,
 	    const char *path, int64_t size, int *is_new /* OUT */);

@@ -17,13 +17,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "store/db_sql.h"
 #include "core/clock.h"
 #include "store/db.h"
 #include "dicom/dcmbridge.h"
 #include "dicom/scu.h"
 #include "core/log.h"
 #include "store/queue.h"
+#include "store/reports.h"
 #include "node/sender.h"
 #include "core/xmem.h"
 
@@ -38,7 +38,7 @@ struct sender {
 	struct conf_archive	*archives;
 	size_t			 narchives;
 	char			*spool_dir;
-	int			 retry_min, retry_max, max_age;
+	struct queue_retry	 retry;
 	int			 acse_timeout, dimse_timeout;
 
 	pthread_t		 thread;
@@ -112,58 +112,31 @@ archive_find(const struct sender *s, const char *name)
 	return NULL;
 }
 
-static void
-copy_text(char *dst, size_t dstsz, const unsigned char *src)
-{
-	snprintf(dst, dstsz, "%s", src ? (const char *)src : "");
-}
-
 /*
- * load_report - the study's latest report (superseded_by IS NULL, newest
- * first).  1 found, 0 none (r->study_uid still set when the study
- * exists), -1 on a database error.
+ * load_report - the study's latest report.  1 found, 0 none (r->study_uid
+ * still set when the study exists), -1 on a database error.
  */
 static int
 load_report(struct sender *s, int64_t study_id, struct report *r)
 {
-	static const char sql[] =
-	    "SELECT s.study_uid, r.id, r.sop_instance_uid, r.path, r.created_at"
-	    " FROM studies s LEFT JOIN reports r"
-	    "  ON r.study_id = s.id AND r.superseded_by IS NULL"
-	    " WHERE s.id = ?1 ORDER BY r.created_at DESC, r.id DESC LIMIT 1";
-	sqlite3_stmt *st;
-	const char *path;
-	int rc, n;
+	struct reports_current cur;
+	int found, n;
 
 	memset(r, 0, sizeof(*r));
-	snprintf(r->study_uid, sizeof(r->study_uid), "?");
-	if ((st = db_prepare(s->db, sql)) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, study_id);
-	if ((rc = db_step(s->db, st)) == SQLITE_DONE)
-		return 0;
-	if (rc != SQLITE_ROW)
-		return -1;
-	copy_text(r->study_uid, sizeof(r->study_uid),
-	    sqlite3_column_text(st, 0));
-	if (sqlite3_column_type(st, 1) == SQLITE_NULL) {
-		sqlite3_reset(st);
-		return 0;
-	}
-	r->id = sqlite3_column_int64(st, 1);
-	copy_text(r->uid, sizeof(r->uid), sqlite3_column_text(st, 2));
-	path = (const char *)sqlite3_column_text(st, 3);
-	if (path == NULL)
-		path = "";
-	if (path[0] != '/' && s->spool_dir != NULL)
+	found = reports_current(s->db, study_id, &cur);
+	snprintf(r->study_uid, sizeof(r->study_uid), "%s", cur.study_uid);
+	if (found != 1)
+		return found;
+	r->id = cur.id;
+	snprintf(r->uid, sizeof(r->uid), "%s", cur.sop_instance_uid);
+	if (cur.path[0] != '/' && s->spool_dir != NULL)
 		n = snprintf(r->path, sizeof(r->path), "%s/%s", s->spool_dir,
-		    path);
+		    cur.path);
 	else
-		n = snprintf(r->path, sizeof(r->path), "%s", path);
+		n = snprintf(r->path, sizeof(r->path), "%s", cur.path);
 	if (n < 0 || (size_t)n >= sizeof(r->path))
 		r->path[0] = '\0';	/* too long: reported as unreadable */
-	r->created_at = sqlite3_column_int64(st, 4);
-	sqlite3_reset(st);
+	r->created_at = cur.created_at;
 	return 1;
 }
 
@@ -190,25 +163,15 @@ latest_id(struct sender *s, int64_t study_id)
 static int
 pending(struct sender *s, int64_t report_id, char *names, size_t namesz)
 {
-	static const char sql[] =
-	    "SELECT 1 FROM deliveries WHERE report_id = ?1 AND archive = ?2"
-	    " AND accepted_at IS NOT NULL";
-	sqlite3_stmt *st;
 	int n = 0, rc;
 
 	if (names != NULL && namesz > 0)
 		names[0] = '\0';
 	for (size_t i = 0; i < s->narchives; i++) {
-		if ((st = db_prepare(s->db, sql)) == NULL)
-			return -1;
-		sqlite3_bind_int64(st, 1, report_id);
-		sqlite3_bind_text(st, 2, s->archives[i].name, -1,
-		    SQLITE_STATIC);
-		rc = db_step(s->db, st);
-		sqlite3_reset(st);
-		if (rc == SQLITE_ROW)
+		if ((rc = reports_accepted(s->db, report_id,
+		    s->archives[i].name)) == 1)
 			continue;
-		if (rc != SQLITE_DONE)
+		if (rc == -1)
 			return -1;
 		if (names != NULL) {
 			size_t len = strlen(names);
@@ -228,24 +191,14 @@ pending(struct sender *s, int64_t report_id, char *names, size_t namesz)
 static int
 ensure_rows(struct sender *s, int64_t report_id)
 {
-	static const char sql[] =
-	    "INSERT INTO deliveries (report_id, archive) VALUES (?1, ?2)"
-	    " ON CONFLICT (report_id, archive) DO NOTHING";
-	sqlite3_stmt *st;
-
 	if (s->narchives == 0)
 		return 0;
 	if (db_begin(s->db) == -1)
 		return -1;
-	for (size_t i = 0; i < s->narchives; i++) {
-		if ((st = db_prepare(s->db, sql)) == NULL)
+	for (size_t i = 0; i < s->narchives; i++)
+		if (reports_delivery_ensure(s->db, report_id,
+		    s->archives[i].name) == -1)
 			goto fail;
-		sqlite3_bind_int64(st, 1, report_id);
-		sqlite3_bind_text(st, 2, s->archives[i].name, -1,
-		    SQLITE_STATIC);
-		if (db_step(s->db, st) != SQLITE_DONE)
-			goto fail;
-	}
 	return db_commit(s->db);
 fail:
 	db_rollback(s->db);
@@ -257,6 +210,33 @@ struct delivery {
 	const struct conf_archive *archive;
 };
 
+struct pending_walk {
+	struct sender		*s;
+	const struct queue_job	*job;
+	const struct report	*r;
+	struct delivery		*d;
+	int			 n;
+};
+
+static int
+pending_one(void *arg, int64_t id, const char *name)
+{
+	struct pending_walk *pw = arg;
+	const struct conf_archive *a = archive_find(pw->s, name);
+
+	if (a == NULL) {
+		log_warn("J%lld: send: study=%s report=%s archive=%s "
+		    "skipped: archive no longer configured",
+		    (long long)pw->job->id, pw->r->study_uid, pw->r->uid, name);
+		return 0;
+	}
+	pw->d = xrealloc(pw->d, (size_t)(pw->n + 1) * sizeof(*pw->d));
+	pw->d[pw->n].id = id;
+	pw->d[pw->n].archive = a;
+	pw->n++;
+	return 0;
+}
+
 /*
  * load_pending - the report's deliveries not yet accepted, for configured
  * archives; rows for others are logged and left alone.  *out (OUT) is
@@ -266,85 +246,30 @@ static int
 load_pending(struct sender *s, const struct queue_job *job,
     const struct report *r, struct delivery **out)
 {
-	static const char sql[] =
-	    "SELECT id, archive FROM deliveries"
-	    " WHERE report_id = ?1 AND accepted_at IS NULL ORDER BY id";
-	sqlite3_stmt *st;
-	struct delivery *d = NULL;
-	int n = 0, rc;
+	struct pending_walk pw = { s, job, r, NULL, 0 };
 
 	*out = NULL;
-	if ((st = db_prepare(s->db, sql)) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, r->id);
-	while ((rc = db_step(s->db, st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 1);
-		const struct conf_archive *a;
-
-		if (name == NULL)
-			name = "?";
-		a = archive_find(s, name);
-
-		if (a == NULL) {
-			log_warn("J%lld: send: study=%s report=%s archive=%s "
-			    "skipped: archive no longer configured",
-			    (long long)job->id, r->study_uid, r->uid, name);
-			continue;
-		}
-		d = xrealloc(d, (size_t)(n + 1) * sizeof(*d));
-		d[n].id = sqlite3_column_int64(st, 0);
-		d[n].archive = a;
-		n++;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		free(d);
+	if (reports_pending(s->db, r->id, pending_one, &pw) == -1) {
+		free(pw.d);
 		return -1;
 	}
-	*out = d;
-	return n;
+	*out = pw.d;
+	return pw.n;
 }
 
 /*
- * record - one delivery's outcome, in its own transaction.  accepted: the
- * archive's status was success or warning.  status < 0: no status came.
- * Tried SENDER_TRIES times (busy database); 0, or -1.
+ * record - one delivery's outcome.  accepted: the archive's status was
+ * success or warning.  status < 0: no status came.  Tried SENDER_TRIES
+ * times (busy database); 0, or -1.
  */
 static int
 record(struct sender *s, int64_t delivery_id, int accepted, long status,
     const char *err)
 {
-	static const char ok_sql[] =
-	    "UPDATE deliveries SET accepted_at = ?2, status = ?3,"
-	    " attempts = attempts + 1, last_error = ?4"
-	    " WHERE id = ?1 AND accepted_at IS NULL";
-	static const char fail_sql[] =
-	    "UPDATE deliveries SET status = ?3, attempts = attempts + 1,"
-	    " last_error = ?4 WHERE id = ?1 AND accepted_at IS NULL";
-	sqlite3_stmt *st;
-
-	for (int i = 0; i < SENDER_TRIES; i++) {
-		if (db_begin(s->db) == -1)
-			continue;
-		st = db_prepare(s->db, accepted ? ok_sql : fail_sql);
-		if (st == NULL) {
-			db_rollback(s->db);
-			continue;
-		}
-		sqlite3_bind_int64(st, 1, delivery_id);
-		if (accepted)
-			sqlite3_bind_int64(st, 2, clock_now_ms());
-		if (status >= 0)
-			sqlite3_bind_int64(st, 3, status);
-		if (err != NULL)
-			sqlite3_bind_text(st, 4, err, -1, SQLITE_TRANSIENT);
-		if (db_step(s->db, st) != SQLITE_DONE) {
-			db_rollback(s->db);
-			continue;
-		}
-		if (db_commit(s->db) == 0)
+	for (int i = 0; i < SENDER_TRIES; i++)
+		if (reports_delivery_outcome(s->db, delivery_id, accepted,
+		    status, err) == 0)
 			return 0;
-	}
 	return -1;
 }
 
@@ -503,21 +428,30 @@ decide(struct sender *s, const struct queue_job *job, const struct report *r,
 			    "to all %zu archives", (long long)job->id,
 			    r->study_uid, r->uid, s->narchives);
 	} else if (ps->permanent) {
-		rc = queue_transition(s->db, job->id, QUEUE_ACTIVE,
-		    QUEUE_FAILED, ps->err);
+		rc = queue_finish(s->db, job, QUEUE_OUT_REJECT, &s->retry, 0,
+		    ps->err, NULL);
 	} else if (ps->failed || ps->dberr) {
-		if (now - r->created_at > (int64_t)s->max_age * 1000) {
+		/* A report's age counts from when it was made, not the job. */
+		switch (queue_retry_spent(&s->retry, job, r->created_at, now)) {
+		case QUEUE_SPENT_AGE:
 			textf(msg, sizeof(msg), "not accepted by %s within "
-			    "max_age (%d s): %s", names, s->max_age, ps->err);
-			rc = queue_transition(s->db, job->id, QUEUE_ACTIVE,
-			    QUEUE_FAILED, msg);
-			if (rc == QUEUE_OK)
-				log_err("J%lld: send: study=%s report=%s "
-				    "FAILED: %s", (long long)job->id,
-				    r->study_uid, r->uid, msg);
-		} else
-			rc = queue_defer(s->db, job, s->retry_min,
-			    s->retry_max, ps->err);
+			    "max_age (%d s): %s", names, s->retry.max_age_s,
+			    ps->err);
+			break;
+		case QUEUE_SPENT_ATTEMPTS:
+			textf(msg, sizeof(msg), "not accepted by %s in %d "
+			    "attempts: %s", names, job->attempts, ps->err);
+			break;
+		case QUEUE_SPENT_NO:
+			msg[0] = '\0';
+			break;
+		}
+		rc = queue_finish(s->db, job, msg[0] ? QUEUE_OUT_REJECT :
+		    QUEUE_OUT_DEFER, &s->retry, r->created_at,
+		    msg[0] ? msg : ps->err, NULL);
+		if (rc == QUEUE_OK && msg[0])
+			log_err("J%lld: send: study=%s report=%s FAILED: %s",
+			    (long long)job->id, r->study_uid, r->uid, msg);
 	} else if (ps->interrupted) {
 		rc = queue_transition(s->db, job->id, QUEUE_ACTIVE,
 		    QUEUE_INCOMING, NULL);
@@ -525,7 +459,8 @@ decide(struct sender *s, const struct queue_job *job, const struct report *r,
 		/* Nothing failed yet some are pending: never spin on it. */
 		snprintf(msg, sizeof(msg), "deliveries to %s still pending",
 		    names);
-		rc = queue_defer(s->db, job, s->retry_min, s->retry_max, msg);
+		rc = queue_finish(s->db, job, QUEUE_OUT_DEFER, &s->retry,
+		    r->created_at, msg, NULL);
 	}
 out:
 	if (rc == QUEUE_DBERR)
@@ -557,8 +492,8 @@ run_job(struct sender *s, const struct queue_job *job)
 		snprintf(ps.err, sizeof(ps.err), "database: %s",
 		    db_errmsg(s->db));
 		log_warn("J%lld: send: %s", (long long)job->id, ps.err);
-		if (queue_defer(s->db, job, s->retry_min, s->retry_max,
-		    ps.err) == QUEUE_DBERR)
+		if (queue_finish(s->db, job, QUEUE_OUT_DEFER, &s->retry,
+		    clock_now_ms(), ps.err, NULL) == QUEUE_DBERR)
 			log_err("J%lld: send: %s; the job stays ACTIVE until "
 			    "restart", (long long)job->id, db_errmsg(s->db));
 		return;
@@ -594,19 +529,9 @@ run_job(struct sender *s, const struct queue_job *job)
 static int64_t
 next_due_ms(struct sender *s)
 {
-	static const char sql[] =
-	    "SELECT min(next_try) FROM jobs WHERE stage = 'send'"
-	    " AND state = 'DEFERRED'";
-	sqlite3_stmt *st;
-	int64_t t = 0;
+	int64_t due;
 
-	if ((st = db_prepare(s->db, sql)) == NULL)
-		return 0;
-	if (db_step(s->db, st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
-		t = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return t;
+	return queue_next_due(s->db, QUEUE_SEND, &due) == 0 ? due : 0;
 }
 
 /* idle - wait for sender_wake, sender_stop or delay_ms. */
@@ -647,8 +572,8 @@ sender_main(void *arg)
 	if (s->db == NULL)
 		return NULL;
 	log_info("sender: started, %zu archive%s, retry %d..%d s, max_age %d s",
-	    s->narchives, s->narchives == 1 ? "" : "s", s->retry_min,
-	    s->retry_max, s->max_age);
+	    s->narchives, s->narchives == 1 ? "" : "s", s->retry.min_s,
+	    s->retry.max_s, s->retry.max_age_s);
 	while (!atomic_load(&s->stop)) {
 		n = queue_claim(s->db, QUEUE_SEND, &job);
 		if (n == 1) {
@@ -713,9 +638,7 @@ sender_start(const struct sender_params *p, char *err, size_t errsz)
 		s->archives[i].name = xstrdup(p->archives[i].name);
 		s->archives[i].host = xstrdup(p->archives[i].host);
 	}
-	s->retry_min = p->retry_min;
-	s->retry_max = p->retry_max;
-	s->max_age = p->max_age;
+	s->retry = p->retry;
 	s->acse_timeout = p->acse_timeout;
 	s->dimse_timeout = p->dimse_timeout;
 	atomic_init(&s->stop, 0);

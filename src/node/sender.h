@@ -5,7 +5,9 @@
  * archive that has not accepted it yet.  A delivery is recorded as
  * accepted only on a success or warning status from the archive; refused
  * associations, failure statuses and network errors defer the job with
- * exponential backoff, and a report older than max_age fails it.
+ * backoff under the stage's retry policy (queue_retry: send_retry_min,
+ * send_retry_max, send_max_attempts, and send_max_age counted from when
+ * the report was made).
  */
 #ifndef RS_SENDER_H
 #define RS_SENDER_H
@@ -13,6 +15,7 @@
 #include <stddef.h>
 
 #include "core/conf.h"
+#include "store/queue.h"
 
 /* Everything is copied by sender_start; the caller may free it after. */
 struct sender_params {
@@ -20,9 +23,7 @@ struct sender_params {
 	const char		 *ae_title;	/* our calling AE title */
 	const struct conf_archive *archives;	/* copied by sender_start */
 	size_t			  narchives;
-	int			  retry_min;	/* seconds */
-	int			  retry_max;
-	int			  max_age;	/* s after reports.created_at */
+	struct queue_retry	  retry;	/* max_age_s: after the report was made */
 	int			  acse_timeout;	/* s: connect and negotiation */
 	int			  dimse_timeout; /* s: each C-STORE response */
 	/* a relative reports.path is taken from here; NULL: as it is */

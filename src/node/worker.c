@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* worker - from a settled study to a queued Structured Report. */
-#include "store/db_sql.h"
 #include "config.h"
 
 #include <errno.h>
@@ -18,12 +17,17 @@
 #include "core/clock.h"
 #include "store/db.h"
 #include "dicom/dcmbridge.h"
+#include "dicom/qr.h"
 #include "dicom/sr.h"
 #include "infer/image.h"
 #include "infer/pipeline.h"
 #include "core/log.h"
 #include "store/qr_index.h"
+#include "store/instances.h"
 #include "store/queue.h"
+#include "store/reports.h"
+#include "store/settle.h"
+#include "store/spool.h"
 #include "report/srtemplate.h"
 #include "core/uid.h"
 #include "report/views.h"
@@ -33,10 +37,6 @@
 #define DEFAULT_MODEL	"radscribe-cxr.gguf"
 #define DEFAULT_MMPROJ	"mmproj-radscribe-cxr.gguf"
 #define TEXT_MAX	8192
-/* Transient failures: retried with backoff, then FAILED. */
-#define RETRY_MIN_S	10
-#define RETRY_MAX_S	600
-#define MAX_ATTEMPTS	8
 
 enum section { FINDINGS, IMPRESSION, NSECTIONS };
 static const char *const section_name[NSECTIONS] = { "findings", "impression" };
@@ -55,7 +55,7 @@ struct worker {
 	int64_t			 drafting_since;	/* under mu */
 	char			 device_uid[UID_MAX + 1];
 	struct sr_template	*tmpl;
-	char			*reports_dir, *tmp_dir;
+	struct queue_retry	 retry;		/* draft_* keys */
 	struct db		*db;
 	pthread_t		 thread;
 	int			 started;
@@ -183,12 +183,10 @@ worker_new(const struct worker_params *p, char *err, size_t errsz)
 	if ((w->tmpl = sr_template_load(p->sr_template, p->sr_schema, err,
 	    errsz)) == NULL)
 		goto fail;
-	xasprintf(&w->reports_dir, "%s/reports", c->spool_dir);
-	xasprintf(&w->tmp_dir, "%s/tmp", c->spool_dir);
-	if (mkdir(w->reports_dir, 0750) == -1 && errno != EEXIST) {
-		snprintf(err, errsz, "%s: %s", w->reports_dir, strerror(errno));
-		goto fail;
-	}
+	w->retry.min_s = c->draft_retry_min;
+	w->retry.max_s = c->draft_retry_max;
+	w->retry.max_attempts = c->draft_max_attempts;
+	w->retry.max_age_s = c->draft_max_age;
 	return w;
 fail:
 	worker_stop(w);
@@ -197,30 +195,33 @@ fail:
 
 /* ------------------------------------------------------------------ */
 
+struct inst_list {
+	struct inst	*v;
+	size_t		 n;
+};
+
+static int
+add_instance(void *arg, const char *path, const char *sop_uid)
+{
+	struct inst_list *l = arg;
+
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
+	l->v[l->n].path = xstrdup(path);
+	l->v[l->n].sop_uid = xstrdup(sop_uid);
+	l->n++;
+	return 0;
+}
+
 static int
 load_instances(struct db *db, int64_t study_id, struct inst **out, size_t *n)
 {
-	static const char sql[] =
-	    "SELECT path, sop_instance_uid FROM instances WHERE study_id = ?1"
-	    " ORDER BY received_at, id";
-	sqlite3_stmt *st = db_prepare(db, sql);
-	struct inst *v = NULL;
-	size_t cnt = 0;
-	int rc;
+	struct inst_list l = { NULL, 0 };
+	int rc = instances_of_study(db, study_id, add_instance, &l);
 
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, study_id);
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		v = xrealloc(v, (cnt + 1) * sizeof(*v));
-		memset(&v[cnt], 0, sizeof(v[cnt]));
-		v[cnt].path = xstrdup((const char *)sqlite3_column_text(st, 0));
-		v[cnt].sop_uid = xstrdup((const char *)sqlite3_column_text(st, 1));
-		cnt++;
-	}
-	*out = v;
-	*n = cnt;
-	return rc == SQLITE_DONE ? 0 : -1;
+	*out = l.v;
+	*n = l.n;
+	return rc;
 }
 
 static void
@@ -250,66 +251,6 @@ read_view(const char *path, char *err, size_t errsz)
 	return im;
 }
 
-/* The study's current report, for the Predecessor Documents Sequence. */
-struct pred {
-	int64_t	id;
-	char	series[UID_MAX + 1], sop[UID_MAX + 1], cls[UID_MAX + 1];
-};
-
-static int
-find_pred(struct db *db, int64_t study_id, struct pred *pr)
-{
-	static const char sql[] =
-	    "SELECT id, series_uid, sop_instance_uid, sop_class_uid FROM reports"
-	    " WHERE study_id = ?1 AND superseded_by IS NULL ORDER BY id DESC LIMIT 1";
-	sqlite3_stmt *st = db_prepare(db, sql);
-	int rc;
-
-	memset(pr, 0, sizeof(*pr));
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, study_id);
-	if ((rc = db_step(db, st)) == SQLITE_ROW) {
-		pr->id = sqlite3_column_int64(st, 0);
-		snprintf(pr->series, sizeof(pr->series), "%s", sqlite3_column_text(st, 1));
-		snprintf(pr->sop, sizeof(pr->sop), "%s", sqlite3_column_text(st, 2));
-		snprintf(pr->cls, sizeof(pr->cls), "%s", sqlite3_column_text(st, 3));
-		rc = db_step(db, st);
-	}
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* durable - fsync the file, rename it into place, fsync the directory. */
-static int
-durable(const char *tmp, const char *final, const char *dir, char *err,
-    size_t errsz)
-{
-	int fd, dfd, rc = -1;
-
-	if ((fd = open(tmp, O_RDONLY)) == -1)
-		goto out;
-	if (fsync(fd) == -1) {
-		close(fd);
-		goto out;
-	}
-	close(fd);
-	if (rename(tmp, final) == -1)
-		goto out;
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY)) == -1)
-		goto out;
-	rc = fsync(dfd);
-	close(dfd);
-out:
-	if (rc == -1) {
-		int e = errno;
-		const char *b = strrchr(final, '/');
-
-		snprintf(err, errsz, "report file %.200s: %s", b ? b + 1 : final,
-		    strerror(e));
-	}
-	return rc;
-}
-
 /* What the draft chose and how long it took, for the report's row. */
 struct drafted {
 	int		 nviews;
@@ -318,115 +259,79 @@ struct drafted {
 };
 
 /*
- * record - one transaction: the report row, the views chosen, its predecessor superseded,
- * a delivery per archive, the send job (new, or back to INCOMING), and
- * the infer job DONE.
+ * record - one transaction: the report with its views and deliveries
+ * (its predecessor superseded), its Q/R row, the send job (new, or woken
+ * up), and the infer job DONE.
  */
 static int
 record(struct worker *w, const struct queue_job *job, const char *sop,
     const char *series, const char *cls, const char *path, int64_t size,
-    const struct pred *pr, const char *text[NSECTIONS],
-    const struct drafted *d)
+    const struct reports_current *pr, const char *text[NSECTIONS],
+    const struct drafted *d, const struct dcm_qr_attrs *qa)
 {
-	static const char rep_sql[] =
-	    "INSERT INTO reports (study_id, sop_instance_uid, series_uid,"
-	    " sop_class_uid, path, size, created_at, predecessor_id, model,"
-	    " findings, impression, draft_ms, findings_ms, impression_ms)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
-	static const char sup_sql[] =
-	    "UPDATE reports SET superseded_by = ?2 WHERE id = ?1";
-	static const char view_sql[] =
-	    "INSERT INTO report_views (report_id, ordinal, sop_instance_uid,"
-	    " kind, view_position) VALUES (?1, ?2, ?3, ?4, ?5)";
-	static const char del_sql[] =
-	    "INSERT INTO deliveries (report_id, archive) VALUES (?1, ?2)";
-	static const char send_sql[] =
-	    "UPDATE jobs SET state = 'INCOMING', next_try = NULL, attempts = 0,"
-	    " updated_at = ?2 WHERE study_id = ?1 AND stage = 'send'"
-	    " AND state IN ('DONE', 'FAILED', 'DEFERRED')";
 	const struct conf *c = w->conf;
 	struct db *db = w->db;
-	sqlite3_stmt *st;
-	int64_t rid, now = clock_now_ms();
+	struct reports_view views[2];
+	struct reports_new rn;
+	const char **archives;
+	int64_t rid;
+	enum queue_rc qrc;
+	int rc = -1;
+
+	archives = xcalloc(c->narchives ? c->narchives : 1, sizeof(*archives));
+	for (size_t i = 0; i < c->narchives; i++)
+		archives[i] = c->archives[i].name;
+	for (int i = 0; i < d->nviews; i++) {
+		views[i].sop_instance_uid = d->sop[i];
+		views[i].kind = d->kind[i];
+		views[i].view_position = d->view_position[i];
+	}
+	memset(&rn, 0, sizeof(rn));
+	rn.study_id = job->study_id;
+	rn.sop_instance_uid = sop;
+	rn.series_uid = series;
+	rn.sop_class_uid = cls;
+	rn.path = path;
+	rn.size = size;
+	rn.predecessor_id = pr->id;
+	rn.model = w->model_name;
+	rn.findings = text[FINDINGS];
+	rn.impression = text[IMPRESSION];
+	rn.draft_ms = d->ms;
+	rn.findings_ms = d->section_ms[FINDINGS];
+	rn.impression_ms = d->section_ms[IMPRESSION];
+	rn.views = views;
+	rn.nviews = d->nviews;
+	rn.archives = archives;
+	rn.narchives = c->narchives;
 
 	if (db_begin(db) == -1)
-		return -1;
-	if ((st = db_prepare(db, rep_sql)) == NULL)
+		goto out;
+	/* The SR's index row comes from what sr_write held, not a re-read. */
+	if (reports_record(db, &rn, &rid) == -1 ||
+	    qr_index_put_report(db, rid, path, qa) == -1)
 		goto fail;
-	sqlite3_bind_int64(st, 1, job->study_id);
-	sqlite3_bind_text(st, 2, sop, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, series, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, cls, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, path, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, size);
-	sqlite3_bind_int64(st, 7, now);
-	if (pr->id > 0)
-		sqlite3_bind_int64(st, 8, pr->id);
-	sqlite3_bind_text(st, 9, w->model_name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 10, text[FINDINGS], -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 11, text[IMPRESSION], -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 12, d->ms);
-	sqlite3_bind_int64(st, 13, d->section_ms[FINDINGS]);
-	sqlite3_bind_int64(st, 14, d->section_ms[IMPRESSION]);
-	if (db_step(db, st) != SQLITE_DONE)
-		goto fail;
-	rid = sqlite3_last_insert_rowid(db_sqlite(db));
-	for (int i = 0; i < d->nviews; i++) {
-		if ((st = db_prepare(db, view_sql)) == NULL)
-			goto fail;
-		sqlite3_bind_int64(st, 1, rid);
-		sqlite3_bind_int(st, 2, i + 1);
-		sqlite3_bind_text(st, 3, d->sop[i], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, d->kind[i], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, d->view_position[i], -1, SQLITE_STATIC);
-		if (db_step(db, st) != SQLITE_DONE)
-			goto fail;
-	}
-	if (qr_index_report(db, path) == -1)
-		goto fail;
-	if (pr->id > 0) {
-		if ((st = db_prepare(db, sup_sql)) == NULL)
-			goto fail;
-		sqlite3_bind_int64(st, 1, pr->id);
-		sqlite3_bind_int64(st, 2, rid);
-		if (db_step(db, st) != SQLITE_DONE)
-			goto fail;
-	}
-	for (size_t i = 0; i < c->narchives; i++) {
-		if ((st = db_prepare(db, del_sql)) == NULL)
-			goto fail;
-		sqlite3_bind_int64(st, 1, rid);
-		sqlite3_bind_text(st, 2, c->archives[i].name, -1, SQLITE_STATIC);
-		if (db_step(db, st) != SQLITE_DONE)
-			goto fail;
-	}
 	if (c->narchives > 0) {
-		switch (queue_create(db, job->study_id, QUEUE_SEND, NULL)) {
-		case QUEUE_OK:
-			break;
-		case QUEUE_LOST:	/* a send job exists: wake it up */
-			if ((st = db_prepare(db, send_sql)) == NULL)
-				goto fail;
-			sqlite3_bind_int64(st, 1, job->study_id);
-			sqlite3_bind_int64(st, 2, now);
-			if (db_step(db, st) != SQLITE_DONE)
-				goto fail;
-			break;
-		default:
+		qrc = queue_create(db, job->study_id, QUEUE_SEND, NULL);
+		if (qrc == QUEUE_LOST)	/* a send job exists: wake it up */
+			qrc = queue_wake(db, job->study_id, QUEUE_SEND, NULL);
+		/* LOST again: it is ACTIVE or HOLD, and sees the new report. */
+		if (qrc == QUEUE_DBERR || qrc == QUEUE_ILLEGAL)
 			goto fail;
-		}
 	}
-	if (queue_transition(db, job->id, QUEUE_ACTIVE, QUEUE_DONE, NULL) != QUEUE_OK)
+	if (queue_finish(db, job, QUEUE_OUT_OK, &w->retry, 0, NULL, NULL) !=
+	    QUEUE_OK)
 		goto fail;
-	return db_commit(db);
+	rc = db_commit(db);
+	goto out;
 fail:
 	db_rollback(db);
-	return -1;
+out:
+	free(archives);
+	return rc;
 }
 
-enum outcome { OK, PERMANENT, TRANSIENT };
-
-static enum outcome
+static enum queue_outcome
 draft(struct worker *w, const struct queue_job *job, const char *study_uid,
     char *why, size_t whysz)
 {
@@ -440,12 +345,15 @@ draft(struct worker *w, const struct queue_job *job, const char *study_uid,
 	char sop[UID_MAX + 1], series[UID_MAX + 1], tmp[PATH_MAX], final[PATH_MAX];
 	const char **paths = NULL;
 	size_t used[2];
-	struct pred pr;
+	struct reports_current pr;
+	struct dcm_qr_attrs qa;
 	struct sr_request rq;
 	struct drafted d;
 	struct stat sb;
-	enum outcome rc = TRANSIENT;
+	enum queue_outcome rc = QUEUE_OUT_DEFER;
 	int64_t t0 = clock_now_ms();
+
+	qr_index_attrs_init(&qa);
 
 	if (load_instances(w->db, job->study_id, &in, &n) == -1) {
 		snprintf(why, whysz, "database: %s", db_errmsg(w->db));
@@ -458,10 +366,11 @@ draft(struct worker *w, const struct queue_job *job, const char *study_uid,
 		if (dcm_image_info(in[i].path, &in[i].info, err, sizeof(err)) == 0)
 			infos[i] = &in[i].info;
 		else
-			log_warn("study=%s: %s", study_uid, err);
+			log_warn("J%lld: study=%s: %s", (long long)job->id, study_uid,
+			    err);
 	}
 	if ((nv = views_select(infos, (int)n, idx, &unknown, why, whysz)) == 0) {
-		rc = PERMANENT;
+		rc = QUEUE_OUT_REJECT;
 		goto out;
 	}
 	/* Nothing names the body part: many CRs say nothing at all. */
@@ -469,26 +378,27 @@ draft(struct worker *w, const struct queue_job *job, const char *study_uid,
 		snprintf(why, whysz, "body part unknown: no Body Part Examined "
 		    "and no description names the chest (unknown_body_part = "
 		    "refuse)");
-		rc = PERMANENT;
+		rc = QUEUE_OUT_REJECT;
 		goto out;
 	}
 	if (unknown)
-		log_info("study=%s: no image names its body part; drafted as a "
-		    "chest radiograph, with a note in the report", study_uid);
+		log_info("J%lld: study=%s: no image names its body part; drafted as a "
+		    "chest radiograph, with a note in the report", (long long)job->id,
+		    study_uid);
 	memset(&d, 0, sizeof(d));
 	d.nviews = nv;
 	for (int i = 0; i < nv; i++) {
 		if ((views[i] = read_view(in[idx[i]].path, err, sizeof(err))) == NULL) {
 			snprintf(why, whysz, "unreadable pixels: %s", err);
-			rc = PERMANENT;
+			rc = QUEUE_OUT_REJECT;
 			goto out;
 		}
 		used[i] = (size_t)idx[i];
 		d.sop[i] = in[idx[i]].sop_uid;
 		d.kind[i] = views_kind_name(views_classify(&in[idx[i]].info));
 		d.view_position[i] = in[idx[i]].info.view_position;
-		log_info("study=%s view %d: %s (%s, View Position \"%s\")",
-		    study_uid, i + 1, in[idx[i]].sop_uid,
+		log_info("J%lld: study=%s view %d: %s (%s, View Position \"%s\")",
+		    (long long)job->id, study_uid, i + 1, in[idx[i]].sop_uid,
 		    views_kind_name(views_classify(&in[idx[i]].info)),
 		    in[idx[i]].info.view_position);
 	}
@@ -502,20 +412,21 @@ draft(struct worker *w, const struct queue_job *job, const char *study_uid,
 		if (pipeline_run(w->pl[s], (const struct image *const *)views, nv,
 		    w->prompt[s], text[s], TEXT_MAX, &ps, err, sizeof(err)) == -1) {
 			snprintf(why, whysz, "%s: %s", section_name[s], err);
-			rc = PERMANENT;
+			rc = QUEUE_OUT_REJECT;
 			goto out;
 		}
 		d.section_ms[s] = (int64_t)(ps.ms_preprocess + ps.ms_encode +
 		    ps.ms_generate + 0.5);
-		log_info("study=%s %s: %d tokens in %lld ms", study_uid,
+		log_info("J%lld: study=%s %s: %d tokens in %lld ms",
+		    (long long)job->id, study_uid,
 		    section_name[s], ps.n_gen, (long long)d.section_ms[s]);
 		if (text[s][0] == '\0') {
 			snprintf(why, whysz, "the model wrote no %s", section_name[s]);
-			rc = PERMANENT;
+			rc = QUEUE_OUT_REJECT;
 			goto out;
 		}
 	}
-	if (find_pred(w->db, job->study_id, &pr) == -1) {
+	if (reports_current(w->db, job->study_id, &pr) == -1) {
 		snprintf(why, whysz, "database: %s", db_errmsg(w->db));
 		goto out;
 	}
@@ -540,37 +451,43 @@ draft(struct worker *w, const struct queue_job *job, const char *study_uid,
 	rq.series_number = c->sr_series_number;
 	rq.series_description = c->sr_series_description;
 	rq.instance_number = 1;
+	rq.qr = &qa;
 	if (pr.id > 0) {
 		rq.pred_study_uid = study_uid;
-		rq.pred_series_uid = pr.series;
-		rq.pred_sop_class_uid = pr.cls;
-		rq.pred_sop_instance_uid = pr.sop;
+		rq.pred_series_uid = pr.series_uid;
+		rq.pred_sop_class_uid = pr.sop_class_uid;
+		rq.pred_sop_instance_uid = pr.sop_instance_uid;
 	}
-	snprintf(tmp, sizeof(tmp), "%s/sr-%s.tmp", w->tmp_dir, sop);
-	snprintf(final, sizeof(final), "%s/%s.dcm", w->reports_dir, sop);
+	if (spool_report_paths(w->p.spool, sop, tmp, sizeof(tmp), final,
+	    sizeof(final)) == -1) {
+		snprintf(why, whysz, "report file %s: path too long", sop);
+		rc = QUEUE_OUT_REJECT;
+		goto out;
+	}
 	if (sr_write(&rq, tmp, err, sizeof(err)) == -1) {
 		unlink(tmp);
 		snprintf(why, whysz, "SR: %s", err);
 		goto out;	/* e.g. a full disk: try again later */
 	}
-	if (durable(tmp, final, w->reports_dir, err, sizeof(err)) == -1 ||
-	    stat(final, &sb) == -1) {
-		unlink(tmp);
-		snprintf(why, whysz, "%s", err);
+	if (spool_commit_file(tmp, final) == -1 || stat(final, &sb) == -1) {
+		snprintf(why, whysz, "report file %s.dcm: %s", sop,
+		    strerror(errno));
 		goto out;
 	}
 	d.ms = clock_now_ms() - t0;
 	if (record(w, job, sop, series, sr_sop_class_uid(rq.sop_class), final,
-	    (int64_t)sb.st_size, &pr, (const char **)text, &d) == -1) {
+	    (int64_t)sb.st_size, &pr, (const char **)text, &d, &qa) == -1) {
 		snprintf(why, whysz, "database: %s", db_errmsg(w->db));
 		unlink(final);
 		goto out;
 	}
-	log_info("study=%s report=%s written%s%s; %zu archive(s) to send to",
-	    study_uid, sop, pr.id > 0 ? ", replaces " : "", pr.id > 0 ? pr.sop : "",
+	log_info("J%lld: study=%s report=%s written%s%s; %zu archive(s) to "
+	    "send to", (long long)job->id, study_uid, sop,
+	    pr.id > 0 ? ", replaces " : "", pr.id > 0 ? pr.sop_instance_uid : "",
 	    c->narchives);
-	rc = OK;
+	rc = QUEUE_OUT_OK;
 out:
+	dcm_qr_attrs_clear(&qa);
 	for (int i = 0; i < 2; i++)
 		image_free(views[i]);
 	for (int s = 0; s < NSECTIONS; s++)
@@ -581,69 +498,61 @@ out:
 	return rc;
 }
 
-static int
-study_uid_of(struct db *db, int64_t study_id, char *out, size_t outsz)
-{
-	static const char sql[] =
-	    "UPDATE studies SET redraft = 0 WHERE id = ?1 RETURNING study_uid";
-	sqlite3_stmt *st = db_prepare(db, sql);
-	int rc;
-
-	/* Clearing the flag now: an instance arriving during the draft sets it again. */
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, study_id);
-	if ((rc = db_step(db, st)) != SQLITE_ROW)
-		return -1;
-	snprintf(out, outsz, "%s", sqlite3_column_text(st, 0));
-	return db_step(db, st) == SQLITE_DONE ? 0 : -1;
-}
-
 static void
 process(struct worker *w, const struct queue_job *job)
 {
 	char study[UID_MAX + 1] = "?", why[1200] = "";
 	int64_t t0 = clock_now_ms();
-	enum outcome rc;
+	enum queue_outcome out;
+	enum queue_spent spent;
+	enum queue_rc rc;
 
-	if (study_uid_of(w->db, job->study_id, study, sizeof(study)) == -1) {
+	if (settle_drafting(w->db, job->study_id, study, sizeof(study)) == -1) {
 		snprintf(why, sizeof(why), "database: %s", db_errmsg(w->db));
-		queue_defer(w->db, job, RETRY_MIN_S, RETRY_MAX_S, why);
-		return;
+		out = QUEUE_OUT_DEFER;
+		goto finish;
 	}
-	log_info("study=%s: drafting (job J%lld, attempt %d)", study,
-	    (long long)job->id, job->attempts);
+	log_info("J%lld: study=%s: drafting (attempt %d)", (long long)job->id,
+	    study, job->attempts);
 	pthread_mutex_lock(&w->mu);
 	snprintf(w->drafting, sizeof(w->drafting), "%s", study);
 	w->drafting_since = t0;
 	pthread_mutex_unlock(&w->mu);
-	rc = draft(w, job, study, why, sizeof(why));
+	out = draft(w, job, study, why, sizeof(why));
 	pthread_mutex_lock(&w->mu);
 	w->drafting[0] = '\0';
 	pthread_mutex_unlock(&w->mu);
-	switch (rc) {
-	case OK:
-		log_info("study=%s: drafted in %lld ms", study,
-		    (long long)(clock_now_ms() - t0));
+	if (out == QUEUE_OUT_OK) {
+		/* record() made the job DONE with the report. */
+		log_info("J%lld: study=%s: drafted in %lld ms", (long long)job->id,
+		    study, (long long)(clock_now_ms() - t0));
 		if (w->p.queued != NULL)
 			w->p.queued(w->p.arg);
-		break;
-	case PERMANENT:
-		log_warn("study=%s: cannot draft: %s", study, why);
-		queue_transition(w->db, job->id, QUEUE_ACTIVE, QUEUE_FAILED, why);
-		break;
-	case TRANSIENT:
-		if (job->attempts >= MAX_ATTEMPTS) {
-			log_err("study=%s: giving up after %d attempts: %s", study,
-			    job->attempts, why);
-			queue_transition(w->db, job->id, QUEUE_ACTIVE,
-			    QUEUE_FAILED, why);
-		} else {
-			log_warn("study=%s: will retry: %s", study, why);
-			queue_defer(w->db, job, RETRY_MIN_S, RETRY_MAX_S, why);
-		}
-		break;
+		return;
 	}
+finish:
+	rc = queue_finish(w->db, job, out, &w->retry, job->created_at, why,
+	    &spent);
+	if (out == QUEUE_OUT_REJECT)
+		log_warn("J%lld: study=%s: cannot draft: %s", (long long)job->id,
+		    study, why);
+	else if (spent == QUEUE_SPENT_ATTEMPTS)
+		log_err("J%lld: study=%s: giving up after %d attempts: %s",
+		    (long long)job->id, study, job->attempts, why);
+	else if (spent == QUEUE_SPENT_AGE)
+		log_err("J%lld: study=%s: giving up, older than draft_max_age "
+		    "(%d s): %s", (long long)job->id, study, w->retry.max_age_s,
+		    why);
+	else
+		log_warn("J%lld: study=%s: will retry: %s", (long long)job->id,
+		    study, why);
+	/* The job stays ACTIVE until the next start recovers it. */
+	if (rc == QUEUE_DBERR)
+		log_err("J%lld: cannot record the outcome: %s",
+		    (long long)job->id, db_errmsg(w->db));
+	else if (rc != QUEUE_OK)
+		log_warn("J%lld: the job left ACTIVE meanwhile (an admin moved "
+		    "it); left as it is", (long long)job->id);
 }
 
 static void *
@@ -720,8 +629,6 @@ worker_stop(struct worker *w)
 	}
 	free(w->model_name);
 	free(w->model_version);
-	free(w->reports_dir);
-	free(w->tmp_dir);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
 	free(w);

@@ -2,10 +2,12 @@
 /*
  * worker - the infer stage: a thread with its own database connection
  * claims settled studies, picks the views, decodes them, runs the model
- * for Findings and for Impression, writes the Structured Report durably
- * into spool_dir/reports and, in one transaction, records it, queues its
- * delivery to every archive and marks the job DONE.  A study it cannot
- * draft ends FAILED with the reason; transient errors defer the job.
+ * for Findings and for Impression, has the spool commit the Structured
+ * Report durably and, in one transaction, records it (reports.c), indexes
+ * it for Q/R, wakes the send job and marks the infer job DONE.  A study
+ * it cannot draft ends FAILED with the reason; transient errors defer the
+ * job under the drafting retry policy (draft_* keys).  Log lines about a
+ * job start with J<id>:.
  */
 #ifndef RS_WORKER_H
 #define RS_WORKER_H
@@ -14,6 +16,7 @@
 #include <stdint.h>
 
 #include "core/conf.h"
+#include "store/spool.h"
 
 struct worker_params {
 	const struct conf *conf;	/* borrowed; must outlive the worker */
@@ -21,6 +24,7 @@ struct worker_params {
 	const char	*sr_template;	/* XML template path */
 	const char	*sr_schema;	/* its RelaxNG schema */
 	const char	*uid_root;
+	struct spool	*spool;		/* borrowed; where reports go */
 	/* called after a report was queued for delivery (any thread) */
 	void		(*queued)(void *arg);
 	void		*arg;

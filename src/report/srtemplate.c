@@ -2,8 +2,8 @@
 /*
  * srtemplate - reads an SR content template (XML), validates it against
  * the RELAX NG schema and copies it into a plain struct sr_template.
- * Called by main at start-up and on SIGHUP.  Errors are "file:line: text"
- * in the caller's buffer, taken from libxml2's structured errors through
+ * Called by main at start-up (a new template needs a restart).  Errors
+ * are "file:line: text" in the caller's buffer, taken from libxml2's structured errors through
  * per-context handlers: nothing goes to stderr and no libxml2 global
  * (error handler, parser defaults) is changed.
  */

@@ -51,7 +51,7 @@ struct sr_template {
  * new template.  NULL with "file:line: message" in err (the template's
  * line, or the schema's when the schema is at fault; "file: message" when
  * a file cannot be read).  Every string is checked against its DICOM VR
- * (SH/LO, in bytes of UTF-8).  Main thread, start-up and SIGHUP: nothing
+ * (SH/LO, in bytes of UTF-8).  Main thread, start-up: nothing
  * is printed and no libxml2 global is changed.  The template is the
  * caller's, immutable, freed with sr_template_free.
  */

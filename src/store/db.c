@@ -212,3 +212,34 @@ db_prepare(struct db *db, const char *sql)
 	db->cache[i].sql = sql;
 	return db->cache[i].st;
 }
+
+int
+db_setting_get(struct db *db, const char *name, char *out, size_t outsz)
+{
+	static const char sql[] = "SELECT value FROM settings WHERE name = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if ((rc = db_step(db, st)) == SQLITE_ROW &&
+	    (size_t)snprintf(out, outsz, "%s", sqlite3_column_text(st, 0)) >= outsz)
+		rc = SQLITE_TOOBIG;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+db_setting_put(struct db *db, const char *name, const char *value)
+{
+	static const char sql[] =
+	    "INSERT INTO settings (name, value) VALUES (?1, ?2)";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	return db_step(db, st) == SQLITE_DONE ? 0 : -1;
+}

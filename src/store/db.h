@@ -39,5 +39,13 @@ const char *db_errmsg(struct db *db);
 /* db_errcode - the extended code of the last failure (SQLITE_FULL...). */
 int	db_errcode(struct db *db);
 int	db_latest_version(void);
+/*
+ * db_setting_get - the value of a node setting (table settings) into out.
+ * 1 found, 0 none, -1 on a database error or a value too long.
+ */
+int	db_setting_get(struct db *db, const char *name, char *out /* OUT */,
+	    size_t outsz);
+/* db_setting_put - set a node setting once; 0, or -1 (one exists, error). */
+int	db_setting_put(struct db *db, const char *name, const char *value);
 
 #endif

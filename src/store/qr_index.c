@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * qr_index - one qr_index row per report, from the SR file's header read
- * through the bridge (UTF-8).  Called by the worker inside its recording
- * transaction and by start-up recovery; never by association threads.
+ * qr_index - the only writer of table qr_index: one row per report, and
+ * with query_images one per received instance, from the values the DICOM
+ * bridge took from the data set it held (the C-STORE on an association
+ * thread, sr_write on the worker), in the caller's transaction.  Only
+ * start-up recovery reads files, through the reader it is given, so this
+ * module links without the bridge.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,10 +20,12 @@
 
 /* Beyond the attribute columns: the file's transfer syntax. */
 #define TAG_TS	DCM_QR_TAG(0x0002, 0x0010)
+/* What a row without one says: the syntax radscribed writes. */
+#define TS_DEFAULT	"1.2.840.10008.1.2.1"
 
-/* normalise_tm - HH[:]MM[:]SS[.F] as HHMMSS[.F] (PS3.5 6.2 TM); takes v. */
+/* normalise_tm - HH[:]MM[:]SS[.F] as HHMMSS[.F] (PS3.5 6.2 TM), malloc'd */
 static char *
-normalise_tm(char *v)
+normalise_tm(const char *v)
 {
 	char buf[64], *dot;
 	size_t n = 0, ip;
@@ -35,89 +40,64 @@ normalise_tm(char *v)
 		memmove(buf + 6, buf + ip, n - ip + 1);
 		memset(buf + ip, '0', 6 - ip);
 	}
-	free(v);
 	return xstrdup(buf);
 }
 
-/* report_id - the reports row of the SR; 0 if none, -1 on error. */
-static int64_t
-report_id(struct db *db, const char *sop, const char *path)
+/* value - a's value of tag; NULL when absent or not asked for. */
+static const char *
+value(const struct dcm_qr_attrs *a, uint32_t tag)
 {
-	static const char sql[] =
-	    "SELECT id FROM reports WHERE sop_instance_uid = ?1 OR path = ?2"
-	    " ORDER BY sop_instance_uid = ?1 DESC LIMIT 1";
-	sqlite3_stmt *st;
-	int64_t id = 0;
-	int rc;
+	for (size_t i = 0; i < a->n && i < DCM_QR_ATTRS_MAX; i++)
+		if (a->tags[i] == tag)
+			return a->values[i];
+	return NULL;
+}
 
-	if ((st = db_prepare(db, sql)) == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, sop, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
-	rc = db_step(db, st);
-	if (rc == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	else if (rc != SQLITE_DONE)
-		id = -1;
-	sqlite3_reset(st);
-	return id;
+/* required - a NOT NULL column of qr_index */
+static int
+required(const char *column)
+{
+	return strcmp(column, "SOPInstanceUID") == 0 ||
+	    strcmp(column, "SOPClassUID") == 0 ||
+	    strcmp(column, "StudyInstanceUID") == 0 ||
+	    strcmp(column, "SeriesInstanceUID") == 0;
 }
 
 /*
- * index_file - the row of the file at path, for the report (report 1) or
- * the received instance (report 0) with that id, or found by the SOP
- * Instance UID of the file when id is 0.  0, 1 (not indexed, logged) or
- * -1 (database).
+ * put - the row of the report (report 1) or the received instance
+ * (report 0) with that id, at path, from a: replaces the row of the same
+ * id or SOP Instance UID.  0, 1 (not indexed, logged) or -1 (database).
  */
 static int
-index_file(struct db *db, const char *path, int report, int64_t id)
+put(struct db *db, int report, int64_t id, const char *path,
+    const struct dcm_qr_attrs *a)
 {
 	static const char taken_sql[] =
 	    "SELECT 1 FROM qr_index WHERE SOPInstanceUID = ?1 AND report_id IS NOT NULL";
-	size_t n = 0, ncol = 0;
-	uint32_t tags[64];
-	const struct qr_attr *cols[64];
-	char *values[64], err[512], *sql = NULL, *p;
-	size_t len = 0, cap = 4096;
+	const struct qr_attr *cols[DCM_QR_ATTRS_MAX];
+	const char *vals[DCM_QR_ATTRS_MAX], *sop = NULL, *ts;
+	char *tm[DCM_QR_ATTRS_MAX] = { NULL };
+	char *sql = NULL;
+	size_t ncol = 0, len, cap = 4096;
 	sqlite3_stmt *st = NULL;
-	const char *sop = NULL;
 	int rc = 1, step;
 
-	for (size_t i = 0; i < qr_schema_nattrs && n < 63; i++)
-		if (qr_schema_stored(&qr_schema_attrs[i])) {
-			cols[ncol++] = &qr_schema_attrs[i];
-			tags[n++] = qr_schema_attrs[i].tag;
-		}
-	tags[n++] = TAG_TS;
-	if (dcm_attrs_read(path, tags, n, values, err, sizeof(err)) == -1) {
-		log_warn("qr index: %s; not indexed", err);
-		return 1;
-	}
-	for (size_t i = 0; i < ncol; i++) {
-		if (values[i] != NULL && cols[i]->kind == QR_TM)
-			values[i] = normalise_tm(values[i]);
-		if (strcmp(cols[i]->column, "SOPInstanceUID") == 0)
-			sop = values[i];
-		/* NOT NULL columns */
-		if (values[i] == NULL && (strcmp(cols[i]->column, "SOPInstanceUID") == 0 ||
-		    strcmp(cols[i]->column, "SOPClassUID") == 0 ||
-		    strcmp(cols[i]->column, "StudyInstanceUID") == 0 ||
-		    strcmp(cols[i]->column, "SeriesInstanceUID") == 0)) {
+	for (size_t i = 0; i < qr_schema_nattrs && ncol < DCM_QR_ATTRS_MAX; i++) {
+		const struct qr_attr *c = &qr_schema_attrs[i];
+
+		if (!qr_schema_stored(c))
+			continue;
+		vals[ncol] = value(a, c->tag);
+		if (vals[ncol] != NULL && c->kind == QR_TM)
+			vals[ncol] = tm[ncol] = normalise_tm(vals[ncol]);
+		if (strcmp(c->column, "SOPInstanceUID") == 0)
+			sop = vals[ncol];
+		if (vals[ncol] == NULL && required(c->column)) {
 			log_warn("qr index: %s: no %s; not indexed", path,
-			    cols[i]->column);
+			    c->column);
 			goto out;
 		}
-	}
-	if (report && id == 0) {
-		if ((id = report_id(db, sop, path)) == -1) {
-			rc = -1;
-			goto out;
-		}
-		if (id == 0) {
-			log_warn("qr index: %s: no report recorded for sop=%s; "
-			    "not indexed", path, sop);
-			goto out;
-		}
+		cols[ncol++] = c;
 	}
 	if (!report) {
 		/* an instance never displaces a report of the same UID */
@@ -142,26 +122,28 @@ index_file(struct db *db, const char *path, int report, int64_t id)
 	sql = xmalloc(cap);
 	len = (size_t)snprintf(sql, cap, "INSERT OR REPLACE INTO qr_index "
 	    "(%s, path, transfer_syntax", report ? "report_id" : "instance_id");
-	for (size_t i = 0; i < ncol; i++)
+	for (size_t i = 0; i < ncol && len < cap; i++)
 		len += (size_t)snprintf(sql + len, cap - len, ", %s",
 		    cols[i]->column);
-	len += (size_t)snprintf(sql + len, cap - len, ") VALUES (?, ?, ?");
-	for (size_t i = 0; i < ncol; i++)
+	if (len < cap)
+		len += (size_t)snprintf(sql + len, cap - len, ") VALUES (?, ?, ?");
+	for (size_t i = 0; i < ncol && len < cap; i++)
 		len += (size_t)snprintf(sql + len, cap - len, ", ?");
-	len += (size_t)snprintf(sql + len, cap - len, ")");
+	if (len < cap)
+		len += (size_t)snprintf(sql + len, cap - len, ")");
 	if (len >= cap)
 		panic("qr index: statement longer than %zu", cap);
 	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK) {
 		rc = -1;
 		goto out;
 	}
+	ts = value(a, TAG_TS);
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
-	p = values[n - 1];
-	sqlite3_bind_text(st, 3, p ? p : "1.2.840.10008.1.2.1", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, ts ? ts : TS_DEFAULT, -1, SQLITE_STATIC);
 	for (size_t i = 0; i < ncol; i++)
-		if (values[i] != NULL)
-			sqlite3_bind_text(st, (int)i + 4, values[i], -1, SQLITE_STATIC);
+		if (vals[i] != NULL)
+			sqlite3_bind_text(st, (int)i + 4, vals[i], -1, SQLITE_STATIC);
 	if (db_step(db, st) != SQLITE_DONE) {
 		rc = -1;
 		goto out;
@@ -172,51 +154,61 @@ index_file(struct db *db, const char *path, int report, int64_t id)
 out:
 	sqlite3_finalize(st);
 	free(sql);
-	for (size_t i = 0; i < n; i++)
-		free(values[i]);
+	for (size_t i = 0; i < DCM_QR_ATTRS_MAX; i++)
+		free(tm[i]);
 	return rc;
 }
 
-/* qr_index_report - the row of a recorded report */
-int
-qr_index_report(struct db *db, const char *path)
+/* qr_index_attrs_init - the tags of the stored columns and the syntax */
+void
+qr_index_attrs_init(struct dcm_qr_attrs *a)
 {
-	return index_file(db, path, 1, 0);
+	memset(a, 0, sizeof(*a));
+	for (size_t i = 0; i < qr_schema_nattrs && a->n + 1 < DCM_QR_ATTRS_MAX; i++)
+		if (qr_schema_stored(&qr_schema_attrs[i]))
+			a->tags[a->n++] = qr_schema_attrs[i].tag;
+	a->tags[a->n++] = TAG_TS;
 }
 
-/* qr_index_instance - the row of a received instance */
+/* qr_index_put_report - the row of a recorded report */
 int
-qr_index_instance(struct db *db, const char *sop_instance_uid)
+qr_index_put_report(struct db *db, int64_t report_id, const char *path,
+    const struct dcm_qr_attrs *a)
 {
-	static const char sql[] =
-	    "SELECT id, path FROM instances WHERE sop_instance_uid = ?1";
-	sqlite3_stmt *st;
-	int64_t id;
-	char *path;
+	return put(db, 1, report_id, path, a);
+}
+
+/* qr_index_put_instance - the row of a received instance */
+int
+qr_index_put_instance(struct db *db, int64_t instance_id, const char *path,
+    const struct dcm_qr_attrs *a)
+{
+	return put(db, 0, instance_id, path, a);
+}
+
+/* index_file - the row of what is at path, read with reader; as put. */
+static int
+index_file(struct db *db, int report, int64_t id, const char *path,
+    qr_index_read_fn reader)
+{
+	struct dcm_qr_attrs a;
+	char err[512];
 	int rc;
 
-	if ((st = db_prepare(db, sql)) == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, sop_instance_uid, -1, SQLITE_STATIC);
-	if ((rc = db_step(db, st)) != SQLITE_ROW) {
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return -1;
-		log_warn("qr index: no instance sop=%s; not indexed",
-		    sop_instance_uid);
+	qr_index_attrs_init(&a);
+	if (reader(path, a.tags, a.n, a.values, err, sizeof(err)) == -1) {
+		log_warn("qr index: %s; not indexed", err);
 		return 1;
 	}
-	id = sqlite3_column_int64(st, 0);
-	path = xstrdup((const char *)sqlite3_column_text(st, 1));
-	sqlite3_reset(st);
-	rc = index_file(db, path, 0, id);
-	free(path);
+	rc = put(db, report, id, path, &a);
+	for (size_t i = 0; i < a.n; i++)
+		free(a.values[i]);
 	return rc;
 }
 
 /* qr_index_missing - rows for what has none (start-up) */
 int
-qr_index_missing(struct db *db, int images)
+qr_index_missing(struct db *db, int images, qr_index_read_fn reader)
 {
 	static const char sql[] =
 	    "SELECT 1, r.id, r.path FROM reports r LEFT JOIN qr_index q ON q.report_id = r.id"
@@ -251,7 +243,8 @@ qr_index_missing(struct db *db, int images)
 			done = -1;
 			break;
 		}
-		switch (index_file(db, todo[i].path, todo[i].report, todo[i].id)) {
+		switch (index_file(db, todo[i].report, todo[i].id, todo[i].path,
+		    reader)) {
 		case 0:
 			done++;
 			/* FALLTHROUGH */
@@ -268,4 +261,20 @@ qr_index_missing(struct db *db, int images)
 		free(todo[i].path);
 	free(todo);
 	return done;
+}
+
+/* qr_index_purge_study - the rows of a study's reports and instances */
+int
+qr_index_purge_study(struct db *db, int64_t study_id)
+{
+	static const char sql[] =
+	    "DELETE FROM qr_index WHERE report_id IN (SELECT id FROM reports"
+	    " WHERE study_id = ?1) OR instance_id IN (SELECT id FROM instances"
+	    " WHERE study_id = ?1)";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, study_id);
+	return db_step(db, st) == SQLITE_DONE ? 0 : -1;
 }

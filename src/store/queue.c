@@ -91,7 +91,10 @@ queue_create(struct db *db, int64_t study_id, enum queue_stage stage,
 	return QUEUE_OK;
 }
 
-/* cas - the one UPDATE every transition goes through. */
+/*
+ * cas - the one UPDATE every transition goes through.  bump_attempts: 1
+ * counts a claim, 0 keeps the count, -1 starts it over.
+ */
 static enum queue_rc
 cas(struct db *db, int64_t id, enum queue_state from, enum queue_state to,
     const char *err, int64_t next_try, int bump_attempts)
@@ -99,7 +102,7 @@ cas(struct db *db, int64_t id, enum queue_state from, enum queue_state to,
 	static const char sql[] =
 	    "UPDATE jobs SET state = ?3, updated_at = ?4,"
 	    " last_error = coalesce(?5, last_error), next_try = ?6,"
-	    " attempts = attempts + ?7"
+	    " attempts = CASE WHEN ?7 < 0 THEN 0 ELSE attempts + ?7 END"
 	    " WHERE id = ?1 AND state = ?2";
 	sqlite3_stmt *st;
 	int own = sqlite3_get_autocommit(db_sqlite(db));
@@ -147,7 +150,7 @@ int
 queue_claim(struct db *db, enum queue_stage stage, struct queue_job *job)
 {
 	static const char sql[] =
-	    "SELECT id, study_id, state, attempts FROM jobs"
+	    "SELECT id, study_id, state, attempts, created_at FROM jobs"
 	    " WHERE stage = ?1 AND (state = 'INCOMING'"
 	    "  OR (state = 'DEFERRED' AND next_try <= ?2))"
 	    " ORDER BY coalesce(next_try, created_at), id LIMIT 1";
@@ -172,6 +175,7 @@ queue_claim(struct db *db, enum queue_stage stage, struct queue_job *job)
 		    &job->state) == -1)
 			panic("queue: bad state in job %lld", (long long)job->id);
 		job->attempts = sqlite3_column_int(st, 3);
+		job->created_at = sqlite3_column_int64(st, 4);
 		sqlite3_reset(st);
 		switch (cas(db, job->id, job->state, QUEUE_ACTIVE, NULL, 0, 1)) {
 		case QUEUE_OK:
@@ -202,6 +206,116 @@ queue_defer(struct db *db, const struct queue_job *job, int min_s, int max_s,
 {
 	return cas(db, job->id, QUEUE_ACTIVE, QUEUE_DEFERRED, err,
 	    clock_now_ms() + queue_backoff_ms(job->attempts, min_s, max_s), 0);
+}
+
+enum queue_spent
+queue_retry_spent(const struct queue_retry *rp, const struct queue_job *job,
+    int64_t since_ms, int64_t now)
+{
+	if (rp->max_attempts > 0 && job->attempts >= rp->max_attempts)
+		return QUEUE_SPENT_ATTEMPTS;
+	if (rp->max_age_s > 0 && now - since_ms > (int64_t)rp->max_age_s * 1000)
+		return QUEUE_SPENT_AGE;
+	return QUEUE_SPENT_NO;
+}
+
+enum queue_rc
+queue_finish(struct db *db, const struct queue_job *job, enum queue_outcome out,
+    const struct queue_retry *rp, int64_t since_ms, const char *err,
+    enum queue_spent *spent)
+{
+	enum queue_spent sp = QUEUE_SPENT_NO;
+
+	if (out == QUEUE_OUT_DEFER &&
+	    (sp = queue_retry_spent(rp, job, since_ms, clock_now_ms())) !=
+	    QUEUE_SPENT_NO)
+		out = QUEUE_OUT_REJECT;
+	if (spent != NULL)
+		*spent = sp;
+	switch (out) {
+	case QUEUE_OUT_OK:
+		return cas(db, job->id, QUEUE_ACTIVE, QUEUE_DONE, err, 0, 0);
+	case QUEUE_OUT_DEFER:
+		return queue_defer(db, job, rp->min_s, rp->max_s, err);
+	case QUEUE_OUT_REJECT:
+		break;
+	}
+	return cas(db, job->id, QUEUE_ACTIVE, QUEUE_FAILED, err, 0, 0);
+}
+
+/* due_now - a DEFERRED job runs at the next claim, counting from 0. */
+static enum queue_rc
+due_now(struct db *db, int64_t id)
+{
+	static const char sql[] =
+	    "UPDATE jobs SET next_try = ?2, attempts = 0, updated_at = ?2"
+	    " WHERE id = ?1 AND state = 'DEFERRED'";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return QUEUE_DBERR;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, clock_now_ms());
+	if (db_step(db, st) != SQLITE_DONE)
+		return QUEUE_DBERR;
+	if (sqlite3_changes(db_sqlite(db)) != 1)
+		return QUEUE_LOST;
+	log_info("J%lld: DEFERRED, due now", (long long)id);
+	return QUEUE_OK;
+}
+
+static enum queue_rc
+reopen(struct db *db, int64_t study_id, enum queue_stage stage, int wake,
+    int64_t *idp)
+{
+	struct queue_job j;
+	int r;
+
+	if ((r = queue_find(db, study_id, stage, &j)) != 1)
+		return r == 0 ? QUEUE_LOST : QUEUE_DBERR;
+	if (idp != NULL)
+		*idp = j.id;
+	switch (j.state) {
+	case QUEUE_DONE:
+	case QUEUE_FAILED:
+		return cas(db, j.id, j.state, QUEUE_INCOMING, NULL, 0, -1);
+	case QUEUE_DEFERRED:
+		return wake ? due_now(db, j.id) : QUEUE_LOST;
+	default:
+		return QUEUE_LOST;
+	}
+}
+
+enum queue_rc
+queue_reopen(struct db *db, int64_t study_id, enum queue_stage stage,
+    int64_t *id)
+{
+	return reopen(db, study_id, stage, 0, id);
+}
+
+enum queue_rc
+queue_wake(struct db *db, int64_t study_id, enum queue_stage stage,
+    int64_t *id)
+{
+	return reopen(db, study_id, stage, 1, id);
+}
+
+int
+queue_next_due(struct db *db, enum queue_stage stage, int64_t *due)
+{
+	static const char sql[] =
+	    "SELECT coalesce(min(next_try), 0) FROM jobs WHERE stage = ?1"
+	    " AND state = 'DEFERRED'";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, stage_names[stage], -1, SQLITE_STATIC);
+	if ((rc = db_step(db, st)) == SQLITE_ROW)
+		*due = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : -1;
 }
 
 int
@@ -245,4 +359,49 @@ queue_get(struct db *db, int64_t id, struct queue_job *job)
 	job->next_try = sqlite3_column_int64(st, 4);
 	sqlite3_reset(st);
 	return 1;
+}
+
+/* queue_find - the job of a study and stage (UNIQUE (study_id, stage)) */
+int
+queue_find(struct db *db, int64_t study_id, enum queue_stage stage,
+    struct queue_job *job)
+{
+	static const char sql[] =
+	    "SELECT id, state, attempts, coalesce(next_try, 0), created_at"
+	    " FROM jobs WHERE study_id = ?1 AND stage = ?2";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, study_id);
+	sqlite3_bind_text(st, 2, stage_names[stage], -1, SQLITE_STATIC);
+	if ((rc = db_step(db, st)) == SQLITE_ROW) {
+		memset(job, 0, sizeof(*job));
+		job->id = sqlite3_column_int64(st, 0);
+		job->study_id = study_id;
+		job->stage = stage;
+		if (queue_state_parse((const char *)sqlite3_column_text(st, 1),
+		    &job->state) == -1)
+			panic("queue: bad state in job %lld",
+			    (long long)job->id);
+		job->attempts = sqlite3_column_int(st, 2);
+		job->next_try = sqlite3_column_int64(st, 3);
+		job->created_at = sqlite3_column_int64(st, 4);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* queue_purge_study - the one place job rows are deleted (radscribe purge) */
+int
+queue_purge_study(struct db *db, int64_t study_id)
+{
+	static const char sql[] = "DELETE FROM jobs WHERE study_id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, study_id);
+	return db_step(db, st) == SQLITE_DONE ? 0 : -1;
 }

@@ -2,13 +2,17 @@
 /*
  * settle - quiet studies become jobs.  The study row's last_received_at is
  * the clock; job_created_at marks a study as handed to the queue, so a
- * later instance flags it for a new draft instead (receive.c).
+ * later instance flags it for a new draft instead (redraft).
  */
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "store/db_sql.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "store/queue.h"
 #include "store/settle.h"
+#include "core/xmem.h"
 
 int
 settle_run(struct db *db, int64_t settle_ms)
@@ -61,25 +65,84 @@ fail:
 }
 
 int
-settle_redraft(struct db *db, int64_t settle_ms)
+settle_note_arrival(struct db *db, int64_t study_id)
 {
 	static const char sql[] =
-	    "UPDATE jobs SET state = 'INCOMING', attempts = 0, next_try = NULL,"
-	    " updated_at = ?1 WHERE stage = 'infer' AND state IN ('DONE', 'FAILED')"
-	    " AND study_id IN (SELECT id FROM studies WHERE redraft = 1"
-	    " AND last_received_at <= ?2) RETURNING id";
+	    "UPDATE studies SET redraft = 1 WHERE id = ?1"
+	    " AND job_created_at IS NOT NULL";
 	sqlite3_stmt *st = db_prepare(db, sql);
-	int64_t now = clock_now_ms();
-	int n = 0, rc;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, now - settle_ms);
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		log_info("J%lld: stage=infer ->INCOMING: late instance, drafting again",
-		    (long long)sqlite3_column_int64(st, 0));
-		n++;
+	sqlite3_bind_int64(st, 1, study_id);
+	if (db_step(db, st) != SQLITE_DONE)
+		return -1;
+	return sqlite3_changes(db_sqlite(db)) == 1;
+}
+
+int
+settle_drafting(struct db *db, int64_t study_id, char *uid, size_t uidsz)
+{
+	static const char sql[] =
+	    "UPDATE studies SET redraft = 0 WHERE id = ?1 RETURNING study_uid";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int rc;
+
+	uid[0] = '\0';
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, study_id);
+	if ((rc = db_step(db, st)) == SQLITE_ROW) {
+		snprintf(uid, uidsz, "%s", sqlite3_column_text(st, 0));
+		rc = db_step(db, st);
 	}
-	return rc == SQLITE_DONE ? n : -1;
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE && uid[0] != '\0' ? 0 : -1;
+}
+
+/*
+ * settle_redraft - each flagged study quiet since settle_ms has its
+ * finished infer job reopened through the queue; the flag stays until the
+ * worker starts (settle_drafting), so a job still running is reopened at
+ * a later pass.
+ */
+int
+settle_redraft(struct db *db, int64_t settle_ms)
+{
+	static const char sql[] =
+	    "SELECT id FROM studies WHERE redraft = 1 AND last_received_at <= ?1"
+	    " ORDER BY last_received_at";
+	sqlite3_stmt *st;
+	int64_t *ids = NULL, now = clock_now_ms(), job;
+	size_t nids = 0;
+	int n = 0, rc;
+
+	if ((st = db_prepare(db, sql)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, now - settle_ms);
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		ids = xrealloc(ids, (nids + 1) * sizeof(*ids));
+		ids[nids++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(ids);
+		return -1;
+	}
+	for (size_t i = 0; i < nids; i++) {
+		switch (queue_reopen(db, ids[i], QUEUE_INFER, &job)) {
+		case QUEUE_OK:
+			log_info("J%lld: stage=infer ->INCOMING: late instance, "
+			    "drafting again", (long long)job);
+			n++;
+			break;
+		case QUEUE_LOST:	/* no job, or not finished yet */
+			break;
+		default:
+			free(ids);
+			return -1;
+		}
+	}
+	free(ids);
+	return n;
 }

@@ -21,6 +21,12 @@ struct spool {
 	char	*dir;
 	char	*tmp;
 	char	*objects;
+	char	*reports;
+};
+
+static const char *const area_names[] = {
+	[SPOOL_TMP] = "tmp", [SPOOL_OBJECTS] = "objects",
+	[SPOOL_REPORTS] = "reports"
 };
 
 static atomic_uint_fast64_t tmp_seq;
@@ -77,7 +83,9 @@ spool_open(const char *dir, char *err, size_t errsz)
 	sp->dir = xstrdup(dir);
 	sp->tmp = join(dir, "tmp");
 	sp->objects = join(dir, "objects");
-	if (mkdir_p(sp->tmp) == -1 || mkdir_p(sp->objects) == -1)
+	sp->reports = join(dir, "reports");
+	if (mkdir_p(sp->tmp) == -1 || mkdir_p(sp->objects) == -1 ||
+	    mkdir_p(sp->reports) == -1)
 		goto fail;
 	/* All 256 shards up front: no C-STORE waits on a mkdir and its fsync. */
 	for (int i = 0; i < 256; i++) {
@@ -108,6 +116,7 @@ spool_close(struct spool *sp)
 	free(sp->dir);
 	free(sp->tmp);
 	free(sp->objects);
+	free(sp->reports);
 	free(sp);
 }
 
@@ -115,6 +124,41 @@ const char *
 spool_dir(const struct spool *sp)
 {
 	return sp->dir;
+}
+
+int
+spool_area_path(const char *dir, enum spool_area a, char *out, size_t outsz)
+{
+	return (size_t)snprintf(out, outsz, "%s/%s", dir, area_names[a]) <
+	    outsz ? 0 : -1;
+}
+
+int
+spool_report_paths(const struct spool *sp, const char *sop_uid, char *tmp,
+    size_t tmpsz, char *final, size_t finalsz)
+{
+	if (!spool_uid_valid(sop_uid))
+		return -1;
+	if ((size_t)snprintf(tmp, tmpsz, "%s/sr-%s.tmp", sp->tmp, sop_uid) >=
+	    tmpsz || (size_t)snprintf(final, finalsz, "%s/%s.dcm", sp->reports,
+	    sop_uid) >= finalsz)
+		return -1;
+	return 0;
+}
+
+int
+spool_commit_file(const char *tmp_path, const char *final_path)
+{
+	int fd, existed;
+
+	if ((fd = open(tmp_path, O_RDONLY | O_CLOEXEC)) == -1) {
+		int e = errno;
+
+		unlink(tmp_path);
+		errno = e;
+		return -1;
+	}
+	return spool_commit(fd, tmp_path, final_path, &existed);
 }
 
 int
@@ -303,6 +347,28 @@ spool_clean_tmp(struct spool *sp)
 	}
 	closedir(d);
 	return n;
+}
+
+int
+spool_walk_reports(struct spool *sp, spool_walk_fn fn, void *arg)
+{
+	char path[SPOOL_PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	if ((d = opendir(sp->reports)) == NULL)
+		return -1;
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", sp->reports,
+		    de->d_name) >= sizeof(path))
+			continue;
+		rc = fn(arg, path);
+	}
+	closedir(d);
+	return rc;
 }
 
 int

@@ -6,7 +6,7 @@
 # in their JSON and in the audit table, with their refusals.
 . "$(dirname "$0")/lib.sh"
 
-tap_plan 21
+tap_plan 22
 need "$RADSCRIBED" "$RADSCRIBE" sqlite3 echoscu
 
 # state UID STAGE: the job's state
@@ -199,5 +199,60 @@ got=$got/$(sql "SELECT group_concat(study_uid) FROM (SELECT study_uid FROM studi
 [ -e "$F/i108.dcm" ] && got="$got/i108 left"
 tap_is "purge --state FAILED: the failed studies go, the rest stay" "$got" \
     "['2.25.103', '2.25.108']/2.25.101,2.25.102,2.25.104,2.25.105,2.25.107,2.25.109"
+
+# 22: each table's owner deletes its rows: a study with a redraft (two
+# reports that name each other), views, deliveries and index rows leaves
+# no row behind in any table, and the other studies stay.
+for f in i120 r120 r120b; do echo "$f" > "$F/$f.dcm"; done
+sql "INSERT INTO studies (study_uid, first_received_at, last_received_at, job_created_at)
+       VALUES ('2.25.120', 1000, 2000, 3000);
+     INSERT INTO jobs (study_id, stage, state, attempts, created_at, updated_at)
+       SELECT id, s.stage, 'DONE', 1, 3000, 4000 FROM studies,
+         (SELECT 'infer' AS stage UNION SELECT 'send') s WHERE study_uid = '2.25.120';
+     INSERT INTO instances (sop_instance_uid, study_id, series_uid, sop_class_uid,
+       transfer_syntax, path, size, received_at, calling_ae)
+       SELECT '2.25.120.1', id, '2.25.120.2', '1.2.840.10008.5.1.4.1.1.1.1',
+         '1.2.840.10008.1.2.1', '$F/i120.dcm', 4, 2000, 'MOD' FROM studies WHERE study_uid = '2.25.120';
+     INSERT INTO reports (study_id, sop_instance_uid, series_uid, sop_class_uid, path,
+       size, created_at, model, findings, impression)
+       SELECT id, '2.25.120.9', '2.25.120.8', '1.2.840.10008.5.1.4.1.1.88.33',
+         '$F/r120.dcm', 4, 5000, 'm', 'f', 'i' FROM studies WHERE study_uid = '2.25.120';
+     INSERT INTO reports (study_id, sop_instance_uid, series_uid, sop_class_uid, path,
+       size, created_at, model, findings, impression, predecessor_id)
+       SELECT study_id, '2.25.120.10', '2.25.120.8', sop_class_uid, '$F/r120b.dcm', 4, 5500,
+         'm', 'f2', 'i2', id FROM reports WHERE sop_instance_uid = '2.25.120.9';
+     UPDATE reports SET superseded_by = (SELECT id FROM reports WHERE sop_instance_uid = '2.25.120.10')
+       WHERE sop_instance_uid = '2.25.120.9';
+     INSERT INTO report_views (report_id, ordinal, sop_instance_uid, kind, view_position)
+       SELECT id, 1, '2.25.120.1', 'frontal', 'PA' FROM reports WHERE study_id =
+         (SELECT id FROM studies WHERE study_uid = '2.25.120');
+     INSERT INTO deliveries (report_id, archive, accepted_at, status, attempts)
+       SELECT id, 'pacs', 6000, 0, 1 FROM reports WHERE study_id =
+         (SELECT id FROM studies WHERE study_uid = '2.25.120');
+     INSERT INTO qr_index (report_id, path, transfer_syntax, StudyInstanceUID,
+       SeriesInstanceUID, SOPInstanceUID, SOPClassUID)
+       SELECT id, path, '1.2.840.10008.1.2.1', '2.25.120', series_uid, sop_instance_uid,
+         sop_class_uid FROM reports WHERE sop_instance_uid LIKE '2.25.120.%';
+     INSERT INTO qr_index (instance_id, path, transfer_syntax, StudyInstanceUID,
+       SeriesInstanceUID, SOPInstanceUID, SOPClassUID)
+       SELECT id, path, transfer_syntax, '2.25.120', series_uid, sop_instance_uid,
+         sop_class_uid FROM instances WHERE sop_instance_uid = '2.25.120.1';"
+SID=$(sql "SELECT id FROM studies WHERE study_uid = '2.25.120';")
+counts() { sql "SELECT count(*) FROM studies; SELECT count(*) FROM report_views;" | tr '\n' ' '; }
+before=$(counts); qr=$(sql "SELECT count(*) FROM qr_index;")
+out=$(rs purge --older-than 1d --yes 2>/dev/null); a=$?
+left=$(sql "SELECT (SELECT count(*) FROM studies WHERE id = $SID)
+    + (SELECT count(*) FROM instances WHERE study_id = $SID)
+    + (SELECT count(*) FROM jobs WHERE study_id = $SID)
+    + (SELECT count(*) FROM reports WHERE study_id = $SID)
+    + (SELECT count(*) FROM report_views WHERE sop_instance_uid LIKE '2.25.120.%'
+         OR report_id NOT IN (SELECT id FROM reports))
+    + (SELECT count(*) FROM deliveries WHERE report_id NOT IN (SELECT id FROM reports))
+    + (SELECT count(*) FROM qr_index WHERE StudyInstanceUID = '2.25.120');")
+after=$(counts); qr=$((qr - $(sql "SELECT count(*) FROM qr_index;")))
+ls "$F"/*120* > /dev/null 2>&1 && left="$left/files left"
+tap_is "purge of a redrafted study: no row of it in any table, no file; the rest stay" \
+    "$a/$out/$left/$before-> $after/$qr index rows gone" \
+    "0/purged 2.25.120 instances=1 reports=2 files=3/0/7 2 -> 6 0 /3 index rows gone"
 
 tap_done

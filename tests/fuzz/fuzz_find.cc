@@ -19,7 +19,6 @@
  * one of SQLite's own limits, which is counted and printed at exit; and
  * DCMTK never nests deeper than dsscan allowed.
  */
-#include "store/db_sql.h"
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dcdatset.h"
 #include "dcmtk/dcmdata/dcdict.h"
@@ -45,8 +44,8 @@
 #include "../../src/dicom/scp_qr.cc"
 
 extern "C" {
-#include "store/db.h"
 #include "core/log.h"
+#include "store/db_sql.h"
 #include "store/qr_query.h"
 #include "store/qr_schema.h"
 }

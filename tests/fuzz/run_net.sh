@@ -34,8 +34,9 @@ mkdir -p "$o"
 
 # The project's sources, compiled directly (no configure, no config.h).
 sh "$top/sql/embed.sh" "$top"/sql/[0-9]*.sql > "$o/migrations.c"
-for f in log xmem db qr_query qr_schema; do
-	$cc $san -std=c11 $defs $sqlite_cflags -c "$top/src/$f.c" -o "$o/$f.o"
+for f in core/log core/xmem store/db store/qr_query store/qr_schema; do
+	$cc $san -std=c11 $defs $sqlite_cflags -c "$top/src/$f.c" \
+	    -o "$o/${f#*/}.o"
 done
 $cc $san -std=c11 $defs $sqlite_cflags -c "$o/migrations.c" -o "$o/migrations.o"
 $cxx $san -std=c++17 -pthread $defs $dcmtk_cflags \

@@ -2,7 +2,10 @@
 /*
  * mksr - test tool: load an SR template and write a draft report SR from
  * source instances, through the same sr_template_load and sr_write the
- * worker uses.  For tests only; exits 0, or 1 with the error on stderr.
+ * worker uses.  It also checks that the Query/Retrieve index values
+ * sr_write hands back (sr_request.qr) are those start-up recovery reads
+ * from the file (dcm_attrs_read).  For tests only; exits 0, or 1 with the
+ * error on stderr.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,10 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dicom/dcmbridge.h"
-#include "dicom/sr.h"
 #include "core/log.h"
+#include "dicom/dcmbridge.h"
+#include "dicom/qr.h"
+#include "dicom/sr.h"
 #include "report/srtemplate.h"
+#include "store/qr_index.h"
 
 /* pydicom's test root, as tests/data/mkdicom.py uses: test objects only */
 #define TEST_ROOT "1.2.826.0.1.3680043.8.498"
@@ -31,6 +36,40 @@ usage(void)
 	    "  -u  indexes of the sources the model read (default: all)\n"
 	    "  findings and impression are the texts; @FILE reads a file\n");
 	exit(2);
+}
+
+/* same_attrs - the values sr_write gave are those read from path; 0/-1. */
+static int
+same_attrs(const struct dcm_qr_attrs *a, const char *path)
+{
+	struct dcm_qr_attrs f;
+	char err[512];
+	int rc = 0, have = 0;
+
+	f = *a;
+	if (dcm_attrs_read(path, f.tags, f.n, f.values, err, sizeof(err)) == -1) {
+		fprintf(stderr, "mksr: reading back %s\n", err);
+		return -1;
+	}
+	for (size_t i = 0; i < a->n; i++) {
+		const char *x = a->values[i] ? a->values[i] : "(none)";
+		const char *y = f.values[i] ? f.values[i] : "(none)";
+
+		have += a->values[i] != NULL;
+		if (strcmp(x, y) != 0) {
+			fprintf(stderr, "mksr: index value of (%04x,%04x): sr_write "
+			    "gave \"%s\", the file holds \"%s\"\n",
+			    (unsigned)(a->tags[i] >> 16),
+			    (unsigned)(a->tags[i] & 0xffff), x, y);
+			rc = -1;
+		}
+	}
+	if (have == 0) {
+		fprintf(stderr, "mksr: sr_write gave no index values\n");
+		rc = -1;
+	}
+	dcm_qr_attrs_clear(&f);
+	return rc;
 }
 
 /* text_arg - the argument, or the contents of the file after '@'. */
@@ -69,6 +108,7 @@ main(int argc, char **argv)
 {
 	struct sr_template *t;
 	struct sr_request rq;
+	struct dcm_qr_attrs qa;
 	struct instance_meta pred;
 	const char *cls = "basic", *used_arg = NULL, *pred_path = NULL;
 	char series[65], sop[65], err[1024];
@@ -154,9 +194,14 @@ main(int argc, char **argv)
 		rq.pred_sop_instance_uid = pred.sop_instance_uid;
 	}
 	rq.used = used;
+	qr_index_attrs_init(&qa);
+	rq.qr = &qa;
 	rc = sr_write(&rq, argv[4], err, sizeof(err));
 	if (rc == -1)
 		fprintf(stderr, "mksr: %s\n", err);
+	else if (same_attrs(&qa, argv[4]) == -1)
+		rc = -1;
+	dcm_qr_attrs_clear(&qa);
 	free(used);
 	free((char *)rq.findings);
 	free((char *)rq.impression);

@@ -114,9 +114,9 @@ main(int argc, char *argv[])
 
 	memset(&p, 0, sizeof(p));
 	p.ae_title = "RADSCRIBE";
-	p.retry_min = 10;
-	p.retry_max = 600;
-	p.max_age = 259200;
+	p.retry.min_s = 10;
+	p.retry.max_s = 600;
+	p.retry.max_age_s = 259200;
 	p.acse_timeout = 10;
 	p.dimse_timeout = 10;
 	while ((ch = getopt(argc, argv, "a:cd:e:m:r:s:t:T:u:v")) != -1)
@@ -141,11 +141,11 @@ main(int argc, char *argv[])
 			p.ae_title = optarg;
 			break;
 		case 'm':
-			p.max_age = atoi(optarg);
+			p.retry.max_age_s = atoi(optarg);
 			break;
 		case 'r':
-			if (sscanf(optarg, "%d:%d", &p.retry_min,
-			    &p.retry_max) != 2)
+			if (sscanf(optarg, "%d:%d", &p.retry.min_s,
+			    &p.retry.max_s) != 2)
 				usage();
 			break;
 		case 's':

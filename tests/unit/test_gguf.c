@@ -724,7 +724,9 @@ check_tensors(const char *path, size_t align)
 		assert_int_equal(t->n_dims, want_t[k].n_dims);
 		assert_memory_equal(t->ne, want_t[k].ne, sizeof(t->ne));
 		n = (size_t)(t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3]);
-		gguf_dtype_block(t->type, &blck, &bsz);
+		assert_non_null(dtype_traits(t->type));
+		blck = (size_t)dtype_traits(t->type)->blck_size;
+		bsz = dtype_traits(t->type)->type_size;
 		assert_int_equal(t->nbytes, n / blck * bsz);
 		assert_int_equal(t->offset % align, 0);
 		/* The mapping is page-aligned, so the pointer is too. */

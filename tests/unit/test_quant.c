@@ -3,7 +3,8 @@
  * test_quant - fp16/bf16 conversions over every bit pattern against
  * straightforward references, row sizes, dequantisation of hand-built GGML
  * blocks (layout checked independently of our own quantisers), and known
- * answers for the Q8_0 and Q4_0 reference quantisers.
+ * answers for the Q8_0 and Q4_0 reference quantisers; the traits table
+ * against GGUF's type definitions, and each row's round trip.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -358,6 +359,168 @@ test_q8_0_random(void **state)
 	}
 }
 
+/*
+ * GGUF's definitions, independent of dtype.c: GGMLQuantizationType's names
+ * for ids 0..39 (gguf-py constants.py, as models/convert/gguf.py and
+ * llama.cpp's ggml.h number them) and GGML_QUANT_SIZES (elements, bytes per
+ * block) for the types radscribe runs; q8 marks the integer kernels.
+ */
+static const char *const gguf_names[40] = {
+	"F32", "F16", "Q4_0", "Q4_1", "Q4_2", "Q4_3", "Q5_0", "Q5_1", "Q8_0",
+	"Q8_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_K", "IQ2_XXS",
+	"IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ4_NL", "IQ3_S", "IQ2_S", "IQ4_XS",
+	"I8", "I16", "I32", "I64", "F64", "IQ1_M", "BF16", "Q4_0_4_4",
+	"Q4_0_4_8", "Q4_0_8_8", "TQ1_0", "TQ2_0", "IQ4_NL_4_4", "IQ4_NL_4_8",
+	"IQ4_NL_8_8", "MXFP4"
+};
+static const struct {
+	int		 id;
+	const char	*name;		/* ggml's type_name */
+	int64_t		 blck;
+	size_t		 bytes;
+	int		 q8;
+} gguf_sizes[] = {
+	{ 0, "f32", 1, 4, 0 },
+	{ 1, "f16", 1, 2, 0 },
+	{ 2, "q4_0", 32, 2 + 16, 1 },
+	{ 8, "q8_0", 32, 2 + 32, 1 },
+	{ 12, "q4_K", 256, 2 + 2 + 256 / 2 + 12, 1 },
+	{ 30, "bf16", 1, 2, 0 },
+};
+
+/* the traits table: names, geometry and kernels of every row */
+static void
+test_traits_table(void **state)
+{
+	size_t ns = sizeof(gguf_sizes) / sizeof(gguf_sizes[0]);
+
+	(void)state;
+	assert_int_equal(DTYPE_N_GGML, 40);
+	for (int id = 0; id < 40; id++) {
+		const struct dtype_traits *tr = dtype_traits((enum dtype)id);
+		size_t k;
+
+		assert_string_equal(dtype_name((enum dtype)id), gguf_names[id]);
+		for (k = 0; k < ns && gguf_sizes[k].id != id; k++)
+			;
+		if (k == ns) {
+			/* GGUF knows it, radscribe has no kernels: refused */
+			assert_null(tr);
+			assert_false(quant_type_valid((enum dtype)id));
+			assert_string_equal(quant_type_name((enum dtype)id),
+			    "?");
+			continue;
+		}
+		assert_non_null(tr);
+		assert_string_equal(tr->name, gguf_sizes[k].name);
+		assert_string_equal(tr->gguf_name, gguf_names[id]);
+		for (size_t i = 0; tr->name[i] != '\0'; i++)
+			assert_int_equal(tr->gguf_name[i] & ~0x20,
+			    tr->name[i] & ~0x20);
+		assert_int_equal(tr->blck_size, gguf_sizes[k].blck);
+		assert_int_equal(tr->type_size, gguf_sizes[k].bytes);
+		assert_int_equal(tr->q8_act, gguf_sizes[k].q8);
+		/* the Q8_0 activations come in blocks of 32 */
+		assert_true(!tr->q8_act || tr->blck_size % DTYPE_QK8_0 == 0);
+		/* tensor_matvec_ref dequantises 256 elements at a time */
+		assert_int_equal(DTYPE_QK_K % tr->blck_size, 0);
+		assert_non_null(tr->to_float);
+		assert_non_null(tr->dot[0]);
+		assert_non_null(tr->deq[0]);
+		assert_int_equal(quant_block_size((enum dtype)id),
+		    tr->blck_size);
+		assert_int_equal(quant_type_size((enum dtype)id),
+		    tr->type_size);
+		assert_int_equal(quant_row_size((enum dtype)id,
+		    3 * tr->blck_size), 3 * tr->type_size);
+	}
+	/* weights_lora stores a type without a quantiser as Q8_0 */
+	assert_null(dtype_traits(DTYPE_Q4_K)->from_float);
+	assert_non_null(dtype_traits(DTYPE_Q8_0)->from_float);
+	assert_null(dtype_traits((enum dtype)40));
+	assert_null(dtype_traits((enum dtype)1000));
+	assert_null(dtype_traits((enum dtype)UINT32_MAX));
+	assert_string_equal(dtype_name((enum dtype)40), "?");
+	assert_string_equal(dtype_name((enum dtype)UINT32_MAX), "?");
+}
+
+/*
+ * step_bound - the error bound of a block quantiser with step d: frac of a
+ * step, plus qmax times d's fp16 rounding (absolute where d is subnormal).
+ */
+static double
+step_bound(float d, double frac, int qmax)
+{
+	double dd = fabs((double)quant_fp16_to_f32(quant_f32_to_fp16(d)) - d);
+
+	return frac * d * (1 + 1e-6) + qmax * dd + 1e-30;
+}
+
+/* every row's from_float then to_float comes back within its bound */
+static void
+test_traits_round_trip(void **state)
+{
+	enum { N = 256 * 8 };
+	static float x[N], y[N];
+	static unsigned char q[N * 4], q2[N * 4];
+	uint32_t seed = 7;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		seed = seed * 1664525u + 1013904223u;
+		/* blocks of 32 from 2^-20 to 8 in magnitude */
+		x[i] = ((float)(seed >> 8) / 8388608.0f - 1.0f) *
+		    ldexpf(1.0f, 3 - 3 * ((i / 32) % 8));
+	}
+	for (int i = 64; i < 96; i++)
+		x[i] = 0.0f;			/* an all-zero block */
+	for (int id = 0; id < DTYPE_N_GGML; id++) {
+		const struct dtype_traits *tr = dtype_traits((enum dtype)id);
+
+		if (tr == NULL)
+			continue;
+		if (tr->from_float == NULL) {
+			print_message("# %s: no quantiser, round trip skipped\n",
+			    tr->name);
+			continue;
+		}
+		memset(q, 0xa5, sizeof(q));
+		memset(y, 0xa5, sizeof(y));
+		tr->from_float(x, q, N);
+		tr->to_float(q, y, N);
+		for (int i = 0; i < N; i++) {
+			float amax = 0.0f;
+			double e = fabs((double)x[i] - y[i]), lim = 0;
+
+			for (int j = i / 32 * 32; j < i / 32 * 32 + 32; j++)
+				amax = fmaxf(amax, fabsf(x[j]));
+			if (id == DTYPE_F32)
+				lim = 0;
+			else if (id == DTYPE_F16)
+				lim = fabs(x[i]) * 0x1p-11 + 0x1p-25;
+			else if (id == DTYPE_BF16)
+				lim = fabs(x[i]) * 0x1p-8;
+			else if (id == DTYPE_Q8_0)
+				/* half a step, plus d's fp16 rounding */
+				lim = step_bound(amax / 127.0f, 0.5, 127);
+			else if (id == DTYPE_Q4_0)
+				/* a step where level 8 is clamped to 7 */
+				lim = step_bound(amax / 8.0f, 1.0, 8);
+			else
+				fail_msg("%s: no round-trip bound in this test",
+				    tr->name);
+			if (e > lim)
+				fail_msg("%s [%d]: %.9g -> %.9g, error %.3g > "
+				    "%.3g", tr->name, i, x[i], y[i], e, lim);
+		}
+		/* the table's kernels are what quant_*_row run */
+		memset(q2, 0x5a, sizeof(q2));
+		assert_int_equal(quant_quantize_row((enum dtype)id, x, q2, N),
+		    0);
+		assert_memory_equal(q, q2, quant_row_size((enum dtype)id, N));
+	}
+}
+
 int
 main(void)
 {
@@ -370,6 +533,8 @@ main(void)
 		cmocka_unit_test(test_q8_0_block),
 		cmocka_unit_test(test_q4_k_block),
 		cmocka_unit_test(test_q8_0_random),
+		cmocka_unit_test(test_traits_table),
+		cmocka_unit_test(test_traits_round_trip),
 	};
 
 	return cmocka_run_group_tests_name("quant", tests, NULL, NULL);

@@ -181,6 +181,116 @@ test_names(void **state)
 	assert_int_equal(queue_stage_parse("print", &g), -1);
 }
 
+/* The stages' outcomes under one retry policy. */
+static void
+test_finish_policy(void **state)
+{
+	struct util_fx *fx = *state;
+	struct queue_retry rp = { 10, 600, 3, 0 };
+	struct queue_job j;
+	enum queue_spent sp;
+	int64_t a = new_job(fx->db, "1.2.10"), b, c;
+
+	/* OK -> DONE. */
+	assert_int_equal(queue_claim(fx->db, QUEUE_INFER, &j), 1);
+	assert_int_equal(j.id, a);
+	assert_int_equal(j.created_at, 1000000);
+	assert_int_equal(queue_finish(fx->db, &j, QUEUE_OUT_OK, &rp, 0, NULL,
+	    &sp), QUEUE_OK);
+	assert_int_equal(sp, QUEUE_SPENT_NO);
+	assert_int_equal(state_of(fx->db, a), QUEUE_DONE);
+	/* REJECT -> FAILED with its reason, whatever the policy. */
+	b = new_job(fx->db, "1.2.11");
+	assert_int_equal(queue_claim(fx->db, QUEUE_INFER, &j), 1);
+	assert_int_equal(queue_finish(fx->db, &j, QUEUE_OUT_REJECT, &rp, 0,
+	    "no frontal view", NULL), QUEUE_OK);
+	assert_int_equal(state_of(fx->db, b), QUEUE_FAILED);
+	assert_int_equal(util_count(fx->db, "SELECT count(*) FROM jobs WHERE "
+	    "last_error = 'no frontal view'"), 1);
+	/* DEFER: DEFERRED twice, then the third attempt is spent. */
+	c = new_job(fx->db, "1.2.12");
+	for (int i = 1; i <= 3; i++) {
+		assert_int_equal(queue_claim(fx->db, QUEUE_INFER, &j), 1);
+		assert_int_equal(j.id, c);
+		assert_int_equal(j.attempts, i);
+		assert_int_equal(queue_finish(fx->db, &j, QUEUE_OUT_DEFER, &rp,
+		    j.created_at, "disk full", &sp), QUEUE_OK);
+		if (i < 3) {
+			assert_int_equal(sp, QUEUE_SPENT_NO);
+			assert_int_equal(state_of(fx->db, c), QUEUE_DEFERRED);
+			mock_clock_set(1000000 + 1000000 * i);
+		}
+	}
+	assert_int_equal(sp, QUEUE_SPENT_ATTEMPTS);
+	assert_int_equal(state_of(fx->db, c), QUEUE_FAILED);
+	/* A job that is not ACTIVE is not finished: the CAS loses. */
+	assert_int_equal(queue_finish(fx->db, &j, QUEUE_OUT_OK, &rp, 0, NULL,
+	    NULL), QUEUE_LOST);
+	assert_int_equal(state_of(fx->db, c), QUEUE_FAILED);
+}
+
+static void
+test_retry_spent(void **state)
+{
+	struct queue_retry none = { 10, 600, 0, 0 }, age = { 10, 600, 0, 60 };
+	struct queue_job j = { .attempts = 1000 };
+
+	(void)state;
+	assert_int_equal(queue_retry_spent(&none, &j, 0, 1000000000), QUEUE_SPENT_NO);
+	assert_int_equal(queue_retry_spent(&age, &j, 0, 60000), QUEUE_SPENT_NO);
+	assert_int_equal(queue_retry_spent(&age, &j, 0, 60001), QUEUE_SPENT_AGE);
+	none.max_attempts = 1000;
+	assert_int_equal(queue_retry_spent(&none, &j, 0, 0), QUEUE_SPENT_ATTEMPTS);
+}
+
+/* Reopen and wake: compare-and-set, edges of the machine only. */
+static void
+test_reopen_wake(void **state)
+{
+	struct util_fx *fx = *state;
+	struct queue_retry rp = { 10, 600, 0, 0 };
+	struct queue_job j;
+	int64_t study = add_study(fx->db, "1.2.20"), id, got = 0, due;
+
+	assert_int_equal(queue_reopen(fx->db, study, QUEUE_SEND, &got), QUEUE_LOST);
+	assert_int_equal(queue_create(fx->db, study, QUEUE_SEND, &id), QUEUE_OK);
+	/* INCOMING, ACTIVE and HOLD are not reopened. */
+	assert_int_equal(queue_wake(fx->db, study, QUEUE_SEND, &got), QUEUE_LOST);
+	assert_int_equal(got, id);
+	assert_int_equal(queue_claim(fx->db, QUEUE_SEND, &j), 1);
+	assert_int_equal(queue_wake(fx->db, study, QUEUE_SEND, NULL), QUEUE_LOST);
+	assert_int_equal(state_of(fx->db, id), QUEUE_ACTIVE);
+	/* DEFERRED: reopen leaves it, wake makes it due now from 0 attempts. */
+	assert_int_equal(queue_finish(fx->db, &j, QUEUE_OUT_DEFER, &rp, 0,
+	    "refused", NULL), QUEUE_OK);
+	assert_int_equal(queue_next_due(fx->db, QUEUE_SEND, &due), 0);
+	assert_int_equal(due, 1000000 + 10000);
+	assert_int_equal(queue_claim(fx->db, QUEUE_SEND, &j), 0);
+	assert_int_equal(queue_reopen(fx->db, study, QUEUE_SEND, NULL), QUEUE_LOST);
+	assert_int_equal(queue_wake(fx->db, study, QUEUE_SEND, NULL), QUEUE_OK);
+	assert_int_equal(state_of(fx->db, id), QUEUE_DEFERRED);
+	assert_int_equal(queue_claim(fx->db, QUEUE_SEND, &j), 1);
+	assert_int_equal(j.attempts, 1);
+	/* DONE -> INCOMING with attempts 0, and FAILED likewise. */
+	assert_int_equal(queue_finish(fx->db, &j, QUEUE_OUT_OK, &rp, 0, NULL,
+	    NULL), QUEUE_OK);
+	assert_int_equal(queue_reopen(fx->db, study, QUEUE_SEND, NULL), QUEUE_OK);
+	assert_int_equal(state_of(fx->db, id), QUEUE_INCOMING);
+	assert_int_equal(util_count(fx->db, "SELECT attempts FROM jobs"), 0);
+	assert_int_equal(queue_claim(fx->db, QUEUE_SEND, &j), 1);
+	assert_int_equal(queue_finish(fx->db, &j, QUEUE_OUT_REJECT, &rp, 0,
+	    "bad", NULL), QUEUE_OK);
+	assert_int_equal(queue_wake(fx->db, study, QUEUE_SEND, NULL), QUEUE_OK);
+	assert_int_equal(state_of(fx->db, id), QUEUE_INCOMING);
+	/* HOLD is the admin's. */
+	assert_int_equal(queue_transition(fx->db, id, QUEUE_INCOMING, QUEUE_HOLD,
+	    NULL), QUEUE_OK);
+	assert_int_equal(queue_wake(fx->db, study, QUEUE_SEND, NULL), QUEUE_LOST);
+	assert_int_equal(state_of(fx->db, id), QUEUE_HOLD);
+	assert_int_equal(queue_next_due(fx->db, QUEUE_SEND, &due), 0);
+	assert_int_equal(due, 0);
+}
+
 int
 main(void)
 {
@@ -192,6 +302,9 @@ main(void)
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test_setup_teardown(test_recover, setup, util_fx_teardown),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test_setup_teardown(test_finish_policy, setup, util_fx_teardown),
+		cmocka_unit_test(test_retry_spent),
+		cmocka_unit_test_setup_teardown(test_reopen_wake, setup, util_fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("queue", tests, NULL, NULL);

@@ -128,6 +128,35 @@ test_redraft_requeues_finished_job(void **state)
 	assert_int_equal(settle_redraft(fx->db, 30000), 1);
 }
 
+/* The worker's start clears the flag; an instance during the draft sets it. */
+static void
+test_drafting_clears_flag(void **state)
+{
+	struct util_fx *fx = *state;
+	char uid[65] = "";
+
+	arrive(fx->db, 0, "6.1", "6.1.1", NULL);
+	mock_clock_set(30000);
+	assert_int_equal(settle_run(fx->db, 30000), 1);
+	arrive(fx->db, 31000, "6.1", "6.1.2", NULL);
+	assert_int_equal(util_count(fx->db, "SELECT redraft FROM studies"), 1);
+	assert_int_equal(settle_drafting(fx->db, util_count(fx->db,
+	    "SELECT id FROM studies"), uid, sizeof(uid)), 0);
+	assert_string_equal(uid, "6.1");
+	assert_int_equal(util_count(fx->db, "SELECT redraft FROM studies"), 0);
+	arrive(fx->db, 32000, "6.1", "6.1.3", NULL);
+	assert_int_equal(util_count(fx->db, "SELECT redraft FROM studies"), 1);
+	/* A study that does not exist is an error, not an empty UID. */
+	assert_int_equal(settle_drafting(fx->db, 999, uid, sizeof(uid)), -1);
+	/* Held by an admin: the flag waits, the job stays HOLD. */
+	assert_int_equal(util_exec(fx->db, "UPDATE jobs SET state = 'HOLD'"), 0);
+	mock_clock_set(900000);
+	assert_int_equal(settle_redraft(fx->db, 30000), 0);
+	assert_int_equal(util_count(fx->db, "SELECT count(*) FROM jobs WHERE "
+	    "state = 'HOLD'"), 1);
+	assert_int_equal(util_count(fx->db, "SELECT redraft FROM studies"), 1);
+}
+
 int
 main(void)
 {
@@ -136,6 +165,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_zero_settle, util_fx_setup, util_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_late_instance_flags_redraft, util_fx_setup, util_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_redraft_requeues_finished_job, util_fx_setup, util_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_drafting_clears_flag, util_fx_setup, util_fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("settle", tests, NULL, NULL);

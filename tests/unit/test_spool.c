@@ -156,6 +156,43 @@ test_clean_and_walk(void **state)
 	assert_int_equal(n, 3);
 }
 
+/* Reports: their names, the durable commit of a file written by name. */
+static void
+test_reports(void **state)
+{
+	struct fx *fx = *state;
+	char tmp[SPOOL_PATH_MAX], final[SPOOL_PATH_MAX], want[SPOOL_PATH_MAX];
+	int n = 0;
+
+	assert_int_equal(spool_report_paths(fx->sp, "1.2.840.99", tmp,
+	    sizeof(tmp), final, sizeof(final)), 0);
+	snprintf(want, sizeof(want), "%s/reports/1.2.840.99.dcm", fx->dir);
+	assert_string_equal(final, want);
+	snprintf(want, sizeof(want), "%s/tmp/sr-1.2.840.99.tmp", fx->dir);
+	assert_string_equal(tmp, want);
+	/* A UID is a file name: nothing else is one. */
+	assert_int_equal(spool_report_paths(fx->sp, "../1.2", tmp, sizeof(tmp),
+	    final, sizeof(final)), -1);
+	assert_int_equal(spool_report_paths(fx->sp, "1.2.3", tmp, 8, final,
+	    sizeof(final)), -1);
+	assert_int_equal(spool_report_paths(fx->sp, "1.2.840.99", tmp,
+	    sizeof(tmp), final, sizeof(final)), 0);
+	assert_int_equal(util_write(tmp, "SR"), 0);
+	assert_int_equal(spool_commit_file(tmp, final), 0);
+	assert_false(exists(tmp));
+	assert_true(exists(final));
+	assert_int_equal(spool_walk_reports(fx->sp, count_cb, &n), 0);
+	assert_int_equal(n, 1);
+	/* A missing file fails with errno and leaves nothing. */
+	errno = 0;
+	assert_int_equal(spool_commit_file(tmp, final), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(spool_area_path(fx->dir, SPOOL_REPORTS, want,
+	    sizeof(want)), 0);
+	assert_true(exists(want));
+	assert_int_equal(spool_area_path(fx->dir, SPOOL_OBJECTS, want, 4), -1);
+}
+
 int
 main(void)
 {
@@ -164,6 +201,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_failure_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clean_and_walk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reports, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("spool", tests, NULL, NULL);

@@ -3,8 +3,10 @@
  * test_tensor - tensor_matvec on every type, portable and AVX2 paths, 1 to 3
  * threads, odd shapes, against tensor_matvec_ref; the activation quantiser
  * bit-identical on both paths; tensor_matmul (sgemm and matvec routes)
- * against the reference.  Weights are random (seeded) raw blocks, so every
- * bit pattern of scales and quants is exercised without our quantisers.
+ * against the reference; every traits-table row's dot and dequantise
+ * kernels of each family called directly.  Weights are random (seeded) raw
+ * blocks, so every bit pattern of scales and quants is exercised without
+ * our quantisers.
  *
  * Tolerances (u = 2^-24, S = sum |w_i x_i| over the row, in double):
  * - float types: each kernel sums a row in at most 32 interleaved float
@@ -116,6 +118,8 @@ make_w(enum dtype t, int64_t ne0, int64_t ne1)
 			memcpy(w + 144 * b, &q, 144);
 		}
 		break;
+	default:
+		fail_msg("make_w: no generator for %s", quant_type_name(t));
 	}
 	return buf;
 }
@@ -124,7 +128,7 @@ make_w(enum dtype t, int64_t ne0, int64_t ne1)
 static int
 is_int(enum dtype t)
 {
-	return t == DTYPE_Q8_0 || t == DTYPE_Q4_0 || t == DTYPE_Q4_K;
+	return dtype_traits(t)->q8_act;
 }
 
 /* offset_of - |the block offset| added to |w_i| in the bound B */
@@ -409,6 +413,92 @@ test_matmul(void **state)
 	pool_free(p);
 }
 
+/*
+ * check_kernels - row tr's kernels of family isa on a random row w of n
+ * elements: dot against dequantise-then-float-dot (to_float, in double;
+ * x quantised first for a q8_act type) with check_rows's bounds, and deq
+ * bit-identical to to_float.
+ */
+static void
+check_kernels(const struct dtype_traits *tr, enum dtype t,
+    enum tensor_isa isa, const unsigned char *w, int64_t n)
+{
+	float *x = rand_x(n), *xh = malloc((size_t)n * sizeof(float));
+	float *wf = malloc((size_t)n * sizeof(float));
+	float *wd = malloc((size_t)n * sizeof(float));
+	void *act = malloc(quant_q8_act_size(n) + 64);
+	const char *in = tensor_isa_name(isa);
+	double ref = 0, s = 0, b = 0, tol;
+	float got;
+
+	assert_true(xh && wf && wd && act);
+	tr->to_float(w, wf, n);
+	memcpy(xh, x, (size_t)n * sizeof(float));
+	if (tr->q8_act) {
+		quant_q8_act(x, act, n);
+		quant_dequantize_row(DTYPE_Q8_0, (float *)act + 2 * (n / 32),
+		    xh, n);
+	}
+	if (tr->dot[isa] != NULL) {
+		got = tr->dot[isa](w, tr->q8_act ? act : (void *)x, n);
+		for (int64_t i = 0; i < n; i++) {
+			ref += (double)wf[i] * xh[i];
+			s += fabs((double)wf[i] * xh[i]);
+			b += fabs((double)xh[i]) * (fabs(wf[i]) +
+			    offset_of(t, w, i));
+		}
+		tol = tr->q8_act ? 4.0 * (double)(n / 32 + 16) * U * b :
+		    (double)(n / 8 + 16) * U * s;
+		if (fabs(got - ref) > tol + 1e-30)
+			fail_msg("dot %s %s n=%lld: %.9g vs %.9g (tol %.3g)",
+			    tr->name, in, (long long)n, got, ref, tol);
+	} else
+		print_message("# %s: no %s dot kernel (portable runs)\n",
+		    tr->name, in);
+	if (tr->deq[isa] != NULL) {
+		memset(wd, 0xa5, (size_t)n * sizeof(float));
+		tr->deq[isa](w, wd, n);
+		if (memcmp(wd, wf, (size_t)n * sizeof(float)) != 0)
+			fail_msg("deq %s %s n=%lld differs from to_float",
+			    tr->name, in, (long long)n);
+	}
+	free(x);
+	free(xh);
+	free(wf);
+	free(wd);
+	free(act);
+}
+
+/* the traits table's kernels, called straight from each row, each family */
+static void
+test_traits_kernels(void **state)
+{
+	static const int64_t lens[] = { 8, 37, 256, 768, 4096 };
+	enum tensor_isa is[2];
+	int nisa = isas(is), nrows = 0;
+
+	(void)state;
+	for (int id = 0; id < DTYPE_N_GGML; id++) {
+		const struct dtype_traits *tr = dtype_traits((enum dtype)id);
+
+		if (tr == NULL)
+			continue;
+		nrows++;
+		for (size_t l = 0; l < sizeof(lens) / sizeof(*lens); l++) {
+			unsigned char *buf;
+
+			if (quant_row_size((enum dtype)id, lens[l]) == 0)
+				continue;
+			buf = make_w((enum dtype)id, lens[l], 1);
+			for (int a = 0; a < nisa; a++)
+				check_kernels(tr, (enum dtype)id, is[a], buf + 4,
+				    lens[l]);
+			free(buf);
+		}
+	}
+	assert_true(nrows >= 6);	/* today's types at least */
+}
+
 /* RADSCRIBE_KERNELS=portable forces the portable path (read once) */
 static void
 test_env(void **state)
@@ -449,6 +539,7 @@ main(void)
 		cmocka_unit_test(test_act_identical),
 		cmocka_unit_test(test_matvec),
 		cmocka_unit_test(test_matmul),
+		cmocka_unit_test(test_traits_kernels),
 	};
 
 	return cmocka_run_group_tests_name("tensor", tests, NULL, NULL);
